@@ -1,0 +1,55 @@
+"""The ``archgen`` command line: one module per command, registered here.
+
+Exit codes: 0 ok, 1 the generated project's checks failed, 2 bad input,
+3 reserved for ``archgen update`` leaving conflicts.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from archgen import __version__
+from archgen.cli import blueprints, new, schema, validate, verify
+
+HELP = """Generate AI-SaaS backends (Flask or FastAPI) that protect your margin from the first request.
+
+Exit codes: 0 ok, 1 the generated project's checks or tests failed, 2 bad input
+(spec, options, paths), 3 reserved for `archgen update` leaving conflicts.
+Human output goes to stderr; --json output goes to stdout.
+"""
+
+app = typer.Typer(
+    name="archgen",
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"archgen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", help="Show the version and exit.", callback=_version, is_eager=True
+    ),
+) -> None:
+    """Generate AI-SaaS backends that protect your margin from the first request."""
+
+
+app.command("new")(new.new)
+app.command("validate")(validate.validate)
+app.command("blueprints")(blueprints.blueprints)
+app.command("schema")(schema.schema)
+app.command("verify")(verify.verify)
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

@@ -1,0 +1,54 @@
+"""One map of the generated projects' dependencies (name -> lower bound), per flavour.
+
+Lower bounds are the oldest versions the generated code is tested against.
+"""
+
+from __future__ import annotations
+
+from archgen.spec.models import Framework
+
+_COMMON = {
+    "pydantic": "pydantic>=2.7",
+    "pydantic-settings": "pydantic-settings>=2.3",
+    "sqlalchemy": "sqlalchemy>=2.0.30",
+    "alembic": "alembic>=1.13",
+    "psycopg": "psycopg[binary]>=3.2",
+    "redis": "redis>=5.0",
+}
+
+_FLAVOUR = {
+    Framework.fastapi: {
+        "fastapi": "fastapi>=0.115",
+        "uvicorn": "uvicorn[standard]>=0.30",
+        "aiosqlite": "aiosqlite>=0.20",
+        "aiohttp": "aiohttp>=3.9",
+        "greenlet": "greenlet>=3.0",  # SQLAlchemy's asyncio layer needs it
+    },
+    Framework.flask: {
+        "flask": "flask>=3.0",
+        "gunicorn": "gunicorn>=22",
+        "httpx": "httpx>=0.27",
+        "sniffio": "sniffio>=1.3",  # httpx retries a failing import per request without it
+    },
+}
+
+_TEST_COMMON = {
+    "pytest": "pytest>=8.2",
+    "ruff": "ruff>=0.6",
+}
+
+_TEST_FLAVOUR = {
+    Framework.fastapi: {
+        "pytest-asyncio": "pytest-asyncio>=0.24",
+        "httpx": "httpx>=0.27",  # FastAPI's TestClient
+    },
+    Framework.flask: {},
+}
+
+
+def runtime_dependencies(framework: Framework) -> list[str]:
+    return sorted({**_COMMON, **_FLAVOUR[framework]}.values())
+
+
+def test_dependencies(framework: Framework) -> list[str]:
+    return sorted({**_TEST_COMMON, **_TEST_FLAVOUR[framework]}.values())

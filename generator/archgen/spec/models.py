@@ -1,0 +1,214 @@
+"""The product spec: one pydantic tree, the single source of truth for rendering.
+
+Field-level rules live on the fields; rules that span the tree (a tier allowing a
+model nobody serves, a workflow no tier can run) live in ``archgen.spec.rules``.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+
+# Cascade candidates, in no particular order; the spec's `providers` list gives the order.
+KNOWN_PROVIDERS = ("openrouter", "anthropic", "openai", "google", "deepseek", "huggingface")
+
+_SLUG_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=8)]
+PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=8)]
+Identifier = Annotated[str, Field(pattern=_NAME_RE.pattern, min_length=1, max_length=64)]
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors (typos get a did-you-mean from the loader)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Framework(StrEnum):
+    flask = "flask"
+    fastapi = "fastapi"
+
+
+class Provider(StrEnum):
+    openrouter = "openrouter"
+    anthropic = "anthropic"
+    openai = "openai"
+    google = "google"
+    deepseek = "deepseek"
+    huggingface = "huggingface"
+
+
+class BillingMode(StrEnum):
+    stripe_metered = "stripe_metered"
+    prepaid_credits = "prepaid_credits"
+    hybrid = "hybrid"
+    none = "none"
+
+
+class RoutingStrategy(StrEnum):
+    cost_optimized = "cost_optimized"
+    cascade = "cascade"
+
+
+class Database(StrEnum):
+    sqlite = "sqlite"
+    postgresql = "postgresql"
+
+
+class Product(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    slug: Annotated[str, Field(pattern=_SLUG_RE.pattern, max_length=64)] | None = None
+    description: Annotated[str, Field(max_length=500)] = ""
+
+    @model_validator(mode="after")
+    def _derive_slug(self) -> Product:
+        if self.slug is None:
+            slug = re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
+            if not slug or not slug[0].isalpha():
+                slug = f"app-{slug}".strip("-")
+            object.__setattr__(self, "slug", slug[:64].rstrip("-"))
+        return self
+
+    @property
+    def package(self) -> str:
+        """The slug as a Python identifier (used for the distribution name)."""
+        assert self.slug is not None
+        return self.slug.replace("-", "_")
+
+
+class Price(_Strict):
+    """USD per million tokens. ``id`` names where the figures came from, with a date."""
+
+    input_per_mtok: Money
+    output_per_mtok: Money
+    cached_input_per_mtok: Money | None = None
+    id: Annotated[str, Field(min_length=1, max_length=120)] | None = None
+
+
+class Model(_Strict):
+    """A model the product may call, and the providers that serve it.
+
+    ``providers`` maps a provider to the model's name at that provider; a null name
+    means the same as ``id``. The cascade tries them in the spec's provider order.
+    """
+
+    id: Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][\w.:/-]*$")]
+    providers: dict[Provider, str | None]
+    price: Price | None = None
+    context_window: Annotated[int, Field(gt=0)]
+    max_output_tokens: Annotated[int, Field(gt=0)] = 4096
+    quality: Annotated[float, Field(ge=0, le=1)]
+    latency_ms: Annotated[int, Field(gt=0)]
+
+    @field_validator("providers")
+    @classmethod
+    def _at_least_one(cls, value: dict[Provider, str | None]) -> dict[Provider, str | None]:
+        if not value:
+            raise ValueError("a model needs at least one provider")
+        return value
+
+
+class Tier(_Strict):
+    name: Identifier
+    monthly_price: Money
+    monthly_cost_cap: Money
+    soft_warnings: list[Annotated[float, Field(gt=0, lt=1)]] = Field(
+        default_factory=lambda: [0.75, 0.90]
+    )
+    requests_per_minute: Annotated[int, Field(gt=0)]
+    allowed_models: Annotated[list[str], Field(min_length=1)]
+    stripe_price_id: str | None = None
+
+    @field_validator("soft_warnings")
+    @classmethod
+    def _ascending(cls, value: list[float]) -> list[float]:
+        if any(b <= a for a, b in zip(value, value[1:], strict=False)):
+            raise ValueError("soft_warnings must be strictly ascending, each in (0, 1)")
+        return value
+
+
+class Workflow(_Strict):
+    name: Identifier
+    unit: Annotated[str, Field(min_length=1, max_length=40)]
+    min_quality: Annotated[float, Field(ge=0, le=1)] = 0.0
+    max_context_tokens: Annotated[int, Field(gt=0)]
+    max_output_tokens: Annotated[int, Field(gt=0)] = 1024
+    max_latency_ms: Annotated[int, Field(gt=0)] | None = None
+    soft_daily_cost: PositiveMoney | None = None
+    prompt: Identifier
+    cache: bool = True
+
+
+class Billing(_Strict):
+    mode: BillingMode = BillingMode.none
+
+
+class CircuitBreaker(_Strict):
+    error_threshold: Annotated[int, Field(gt=0)] = 5
+    reset_seconds: Annotated[float, Field(gt=0)] = 30.0
+
+
+class Routing(_Strict):
+    strategy: RoutingStrategy = RoutingStrategy.cost_optimized
+    circuit_breaker: CircuitBreaker = Field(default_factory=CircuitBreaker)
+
+
+class ExactCache(_Strict):
+    enabled: bool = True
+    ttl_seconds: Annotated[int, Field(gt=0)] = 3600
+
+
+class SemanticCache(_Strict):
+    enabled: bool = False
+    threshold: Annotated[float, Field(gt=0, le=1)] = 0.92
+
+
+class Cache(_Strict):
+    exact: ExactCache = Field(default_factory=ExactCache)
+    semantic: SemanticCache = Field(default_factory=SemanticCache)
+
+
+class Privacy(_Strict):
+    log_prompts: bool = False
+
+
+class DatabaseSettings(_Strict):
+    default: Database = Database.sqlite
+
+
+class TcoAssumptions(_Strict):
+    mau: Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=1)] = Field(
+        default_factory=lambda: [100, 1_000, 10_000]
+    )
+    # Requests per user per month, per tier name.
+    requests_per_user_month: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    # Share of MAU on each tier; must sum to 1 when given.
+    tier_mix: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
+
+
+class ProductSpec(_Strict):
+    schema_version: Annotated[int, Field(ge=1, le=SCHEMA_VERSION)] = SCHEMA_VERSION
+    product: Product
+    framework: Framework = Framework.fastapi
+    providers: Annotated[list[Provider], Field(min_length=1)]
+    models: Annotated[list[Model], Field(min_length=1)]
+    tiers: Annotated[list[Tier], Field(min_length=1)]
+    workflows: Annotated[list[Workflow], Field(min_length=1)]
+    billing: Billing = Field(default_factory=Billing)
+    routing: Routing = Field(default_factory=Routing)
+    cache: Cache = Field(default_factory=Cache)
+    privacy: Privacy = Field(default_factory=Privacy)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    tco: TcoAssumptions = Field(default_factory=TcoAssumptions)
+
+    def model_by_id(self, model_id: str) -> Model:
+        """The model named ``model_id`` (the spec is validated, so it exists)."""
+        return next(m for m in self.models if m.id == model_id)

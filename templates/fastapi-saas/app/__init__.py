@@ -1,0 +1,1 @@
+"""The FastAPI application package; the ASGI entry point is ``app.main:app``."""

@@ -1,0 +1,1 @@
+"""Configuration, catalog and database plumbing shared by every part of the app."""

@@ -1,0 +1,30 @@
+"""Settings from the environment (and a local ``.env``), read once per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime settings. Provider keys are read by the gateway, not here."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: str = Field(default="development", description="Recorded on ledger rows.")
+    database_url: str = Field(
+        default="sqlite:///./app.db",
+        description="SQLAlchemy URL; plain postgresql:// and sqlite:// URLs are accepted.",
+    )
+    redis_url: str | None = Field(
+        default=None, description="Enables Redis-backed limits and cache when set."
+    )
+    log_level: str = "INFO"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests build their own ``Settings``)."""
+    return Settings()

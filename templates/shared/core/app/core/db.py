@@ -1,0 +1,55 @@
+"""Database engine and sessions (SQLAlchemy 2).
+
+Any plain ``sqlite://`` or ``postgresql://`` URL works: the driver this app uses
+is pinned here, so operators never have to know it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+SQLITE_DRIVER = "aiosqlite"
+POSTGRES_DRIVER = "psycopg"
+
+
+def driver_url(url: str) -> str:
+    """Return ``url`` with this app's driver for its database."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername=f"sqlite+{SQLITE_DRIVER}").render_as_string(
+            hide_password=False
+        )
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername=f"postgresql+{POSTGRES_DRIVER}").render_as_string(
+            hide_password=False
+        )
+    return url
+
+
+def create_engine_for(url: str) -> AsyncEngine:
+    """Create the engine for ``url``; callers own it and dispose of it."""
+    return create_async_engine(driver_url(url), pool_pre_ping=True)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def transaction(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """One unit of work: commit on success, roll back on any error."""
+    async with sessions() as session, session.begin():
+        yield session

@@ -1,0 +1,126 @@
+"""Data the gateway takes and returns. Plain dataclasses: no I/O, no framework.
+
+These are the contract between the gateway, the usage layer (which records every
+attempt on the ledger) and the web layer (which streams deltas to clients).
+Money is Decimal USD; ``None`` means unknown, never zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+Role = Literal["system", "user", "assistant"]
+
+
+class UsageSource(StrEnum):
+    reported = "reported"  # the provider said so
+    estimated = "estimated"  # counted from text (e.g. a cancelled stream before usage arrived)
+    unknown = "unknown"
+
+
+class AttemptOutcome(StrEnum):
+    ok = "ok"
+    rate_limited = "rate_limited"  # 429: key cools down
+    quota_exhausted = "quota_exhausted"  # out of money: provider backs off
+    auth_failed = "auth_failed"  # 401/403: key disabled
+    server_error = "server_error"  # 5xx
+    timeout = "timeout"
+    connection_error = "connection_error"
+    bad_request = "bad_request"  # the caller's fault: not retried elsewhere
+    circuit_open = "circuit_open"  # skipped without a call
+    cancelled = "cancelled"  # the consumer stopped reading
+    stream_cut = "stream_cut"  # upstream ended mid-stream
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """What a caller asks for; routing picks the model unless ``model`` is set."""
+
+    messages: tuple[Message, ...]
+    max_output_tokens: int
+    temperature: float | None = None
+    model: str | None = None  # a catalog model id, or None for routing's choice
+    stop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    input_tokens: int = 0  # uncached input tokens
+    output_tokens: int = 0
+    cached_input_tokens: int = 0  # input tokens read from the provider's prompt cache
+    source: UsageSource = UsageSource.unknown
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One call to one provider with one key, whatever happened."""
+
+    provider: str
+    model: str  # catalog model id
+    key_index: int | None  # which of the provider's keys (never the key itself)
+    outcome: AttemptOutcome
+    status: int | None  # HTTP status, when there was a response
+    latency_ms: float
+    usage: Usage = field(default_factory=Usage)
+    cost_usd: Decimal | None = None
+    error: str | None = None  # short, secret-free description
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingDecision:
+    """Which models were considered, in order, and why others were not."""
+
+    strategy: str
+    candidates: tuple[str, ...]
+    rejected: tuple[tuple[str, str], ...] = ()  # (model id, reason)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatResult:
+    text: str
+    model: str
+    provider: str
+    usage: Usage
+    cost_usd: Decimal | None
+    attempts: tuple[Attempt, ...]
+    routing: RoutingDecision
+    finish_reason: str | None = None
+    local: bool = False  # answered by the offline local provider
+
+    @property
+    def retries(self) -> int:
+        return max(len(self.attempts) - 1, 0)
+
+    @property
+    def retry_cost_usd(self) -> Decimal | None:
+        """What the failed attempts cost (usually zero; a cut stream can cost)."""
+        failed = [a.cost_usd for a in self.attempts[:-1]]
+        if any(cost is None for cost in failed):
+            return None
+        return sum((cost for cost in failed if cost is not None), Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of streamed text."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEnd:
+    """The last event of every stream: the same facts as a ChatResult, minus the text."""
+
+    result: ChatResult
+
+
+StreamEvent = TextDelta | StreamEnd
