@@ -7,10 +7,13 @@ Money is Decimal USD; ``None`` means unknown, never zero.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, Protocol
+
+from app.core.catalog_types import TierInfo, WorkflowInfo
 
 Role = Literal["system", "user", "assistant"]
 
@@ -124,3 +127,22 @@ class StreamEnd:
 
 
 StreamEvent = TextDelta | StreamEnd
+
+
+class ChatGateway(Protocol):
+    """What the usage layer needs from the gateway (``app.services.llm_gateway``).
+
+    ``tier`` is the caller's entitlement at call time (it may differ from the
+    catalog after a plan change). Both methods raise ``GatewayError`` subclasses.
+    A stream always ends with exactly one ``StreamEnd``; if the consumer stops
+    early (``aclose``), the upstream request is closed at once and the partial
+    usage is still reported to ``on_end`` callbacks / the final result.
+    """
+
+    async def chat(
+        self, request: ChatRequest, *, workflow: WorkflowInfo, tier: TierInfo
+    ) -> ChatResult: ...
+
+    def stream(
+        self, request: ChatRequest, *, workflow: WorkflowInfo, tier: TierInfo
+    ) -> AsyncIterator[StreamEvent]: ...

@@ -1,0 +1,24 @@
+"""Concurrency primitives of this app's flavour (asyncio).
+
+The shared core is written once, async; the few primitives whose sync and async
+forms differ by more than ``await`` come from here, under the same names as in
+the Flask flavour's ``app/core/flavour.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+IS_ASYNC = True
+
+Lock = asyncio.Lock
+sleep = asyncio.sleep
+
+
+def run(main: Callable[[], Awaitable[T]]) -> T:
+    """Run ``main`` to completion from synchronous code (a CLI command, a script)."""
+    return asyncio.run(main())  # type: ignore[arg-type]

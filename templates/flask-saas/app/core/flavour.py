@@ -1,0 +1,25 @@
+"""Concurrency primitives of this app's flavour (threads).
+
+The shared core is written once, async; the few primitives whose sync and async
+forms differ by more than ``await`` come from here, under the same names as in
+the FastAPI flavour's ``app/core/flavour.py``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+IS_ASYNC = False
+
+Lock = threading.Lock
+sleep = time.sleep
+
+
+def run(main: Callable[[], T]) -> T:
+    """Run ``main`` to completion (a CLI command, a script)."""
+    return main()
