@@ -81,22 +81,31 @@ def _project_python(project: Path, log: Log) -> str:
     log(f"installing the project into {venv} (this interpreter lacks {', '.join(missing[:3])}…)")
     uv = shutil.which("uv")
     commands = (
-        [[uv, "venv", "--quiet", str(venv)], [uv, "pip", "install", "--quiet", "--python", str(python), "-e", ".[test]"]]
+        [
+            [uv, "venv", "--quiet", str(venv)],
+            [uv, "pip", "install", "--quiet", "--python", str(python), "-e", ".[test]"],
+        ]
         if uv
-        else [[sys.executable, "-m", "venv", str(venv)], [str(python), "-m", "pip", "install", "--quiet", "-e", ".[test]"]]
+        else [
+            [sys.executable, "-m", "venv", str(venv)],
+            [str(python), "-m", "pip", "install", "--quiet", "-e", ".[test]"],
+        ]
     )
     for command in commands:
         done = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise VerifyFailed(
-                "could not install the generated project", [(done.stderr or done.stdout).strip()[-2000:]]
+                "could not install the generated project",
+                [(done.stderr or done.stdout).strip()[-2000:]],
             )
     return str(python)
 
 
 def _run(command: list[str], project: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run(command, cwd=project, capture_output=True, text=True, check=False, env=env)
+    return subprocess.run(
+        command, cwd=project, capture_output=True, text=True, check=False, env=env
+    )
 
 
 def _junit_failures(report: Path) -> tuple[int, list[str]]:
@@ -123,18 +132,23 @@ def verify_project(project: Path, *, log: Log = print) -> VerifyResult:
     for args in (["check", "."], ["format", "--check", "."]):
         done = _run([python, "-m", "ruff", *args], project)
         if done.returncode != 0:
-            raise VerifyFailed(f"ruff {args[0]} failed", (done.stdout or done.stderr).strip().splitlines())
+            raise VerifyFailed(
+                f"ruff {args[0]} failed", (done.stdout or done.stderr).strip().splitlines()
+            )
 
     log("pytest")
     with tempfile.TemporaryDirectory(prefix="archgen-verify-") as tmp:
         report = Path(tmp) / "junit.xml"
         done = _run(
-            [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}"], project
+            [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}"],
+            project,
         )
         result.tests, result.failures = _junit_failures(report)
     if done.returncode != 0:
         failures = result.failures or (done.stdout + done.stderr).strip().splitlines()[-20:]
-        raise VerifyFailed(f"the generated project's tests failed (pytest exit {done.returncode})", failures)
+        raise VerifyFailed(
+            f"the generated project's tests failed (pytest exit {done.returncode})", failures
+        )
     if result.tests == 0:
         raise VerifyFailed("the generated project ran no tests")
     return result

@@ -6,15 +6,18 @@ Exit codes: 0 ok, 1 the generated project's checks failed, 2 bad input,
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from archgen import __version__
 from archgen.cli import blueprints, new, schema, validate, verify
 
-HELP = """Generate AI-SaaS backends (Flask or FastAPI) that protect your margin from the first request.
+HELP = """Generate AI-SaaS backends (Flask or FastAPI) that protect your margin from request one.
 
-Exit codes: 0 ok, 1 the generated project's checks or tests failed, 2 bad input
-(spec, options, paths), 3 reserved for `archgen update` leaving conflicts.
+Exit codes: 0 ok; 1 the generated project's checks or tests failed; 2 bad input
+(spec, options, paths); 3 reserved for `archgen update` leaving conflicts.
+
 Human output goes to stderr; --json output goes to stdout.
 """
 
@@ -36,9 +39,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(
-        False, "--version", help="Show the version and exit.", callback=_version, is_eager=True
-    ),
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Show the version and exit.", callback=_version, is_eager=True
+        ),
+    ] = False,
 ) -> None:
     """Generate AI-SaaS backends that protect your margin from the first request."""
 

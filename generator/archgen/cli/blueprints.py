@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from archgen.cli._io import emit_json, reporting
@@ -9,7 +11,7 @@ from archgen.spec import list_blueprints
 
 
 def blueprints(
-    as_json: bool = typer.Option(False, "--json", help="Print the list as JSON on stdout."),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
 ) -> None:
     """List the ready specs to start from (use one with `archgen new --blueprint NAME`)."""
     with reporting(as_json=as_json):

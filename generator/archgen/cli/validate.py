@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -11,8 +12,8 @@ from archgen.spec import load_spec
 
 
 def validate(
-    spec: Path = typer.Argument(..., help="The spec file (YAML).", show_default=False),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+    spec: Annotated[Path, typer.Argument(help="The spec file (YAML).", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Validate a spec. Exit 0 when valid, 2 with every problem otherwise."""
     with reporting(as_json=as_json):

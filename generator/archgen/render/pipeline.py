@@ -110,4 +110,6 @@ def render_project(
         files=files,
     )
     assert spec.product.slug is not None
-    return RenderedProject(slug=spec.product.slug, framework=framework, files=dict(sorted(files.items())))
+    return RenderedProject(
+        slug=spec.product.slug, framework=framework, files=dict(sorted(files.items()))
+    )

@@ -106,7 +106,9 @@ def _rewrite_imports(source: str, usage: RuleUsage) -> str:
             if replacement is not None:
                 assert node.end_lineno is not None
                 indent = lines[node.lineno - 1][: node.col_offset]
-                edits.append((node.lineno - 1, node.end_lineno, replacement_lines(indent, replacement)))
+                edits.append(
+                    (node.lineno - 1, node.end_lineno, replacement_lines(indent, replacement))
+                )
     for start, end, new in sorted(edits, reverse=True):
         lines[start:end] = new
     return "".join(lines)
@@ -118,7 +120,13 @@ def replacement_lines(indent: str, statements: list[str]) -> list[str]:
 
 def _record_names(tokens: list[tokenize_rt.Token], usage: RuleUsage) -> None:
     for token in tokens:
-        value = token.src if token.name == "NAME" else token.src[1:-1] if token.name == "STRING" else None
+        value = (
+            token.src
+            if token.name == "NAME"
+            else token.src[1:-1]
+            if token.name == "STRING"
+            else None
+        )
         if value in NAME_RULES:
             usage.names.add(value)
 

@@ -1,7 +1,7 @@
 """Concurrency primitives of this app's flavour (asyncio).
 
 The shared core is written once, async; the few primitives whose sync and async
-forms differ by more than ``await`` come from here, under the same names as in
+forms differ by more than a keyword come from here, under the same names as in
 the Flask flavour's ``app/core/flavour.py``.
 """
 
