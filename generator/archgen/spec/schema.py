@@ -7,6 +7,22 @@ from typing import Any
 from archgen.spec.models import SCHEMA_VERSION, ProductSpec
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+_DECIMAL_TEXT = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+
+
+def _tighten(node: Any) -> None:
+    """Money may be written as a quoted number; say so instead of allowing any string."""
+    if isinstance(node, dict):
+        options = node.get("anyOf")
+        if isinstance(options, list) and any(o.get("type") == "number" for o in options):
+            for option in options:
+                if option == {"type": "string"}:
+                    option["pattern"] = _DECIMAL_TEXT
+        for value in node.values():
+            _tighten(value)
+    elif isinstance(node, list):
+        for value in node:
+            _tighten(value)
 
 
 def spec_json_schema() -> dict[str, Any]:
@@ -16,6 +32,7 @@ def spec_json_schema() -> dict[str, Any]:
     unknown model...) need ``archgen validate``.
     """
     schema = ProductSpec.model_json_schema(mode="validation")
+    _tighten(schema)
     return {
         "$schema": JSON_SCHEMA_DIALECT,
         **schema,
