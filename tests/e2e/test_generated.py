@@ -57,6 +57,9 @@ def test_generated_project_passes_its_own_checks(
     summary = json.loads(done.stdout)
     assert summary["verified"] is True
     assert summary["tests"] > 0
+    # archgen's own environment carries every generated dependency, so verification
+    # must not have needed a project venv (which would install from the network).
+    assert summary["python"] == sys.executable
 
 
 @pytest.mark.parametrize(("blueprint", "framework"), CASES, ids="-".join)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.prompt import Confirm, Prompt
 from ruamel.yaml import YAML
 
 from archgen.errors import UsageError
-from archgen.spec import list_blueprints, load_spec, parse_spec
+from archgen.spec import dump_spec, list_blueprints, load_spec, parse_spec
 from archgen.spec.models import KNOWN_PROVIDERS, BillingMode, Framework, Product, ProductSpec
 
 
@@ -101,7 +102,7 @@ def interview(*, console: Console, cwd: Path | None = None) -> Path:
         f"{path} exists; overwrite?", default=False, console=console
     ):
         raise UsageError(f"{path} exists; not overwritten")
-    text = _HEADER.format(blueprint=start) + _to_yaml(data)
+    text = _HEADER.format(blueprint=start) + _to_text(data)
     path.write_text(text, encoding="utf-8")
     console.print(f"[green]wrote[/] {path}")
     parse_spec(text, str(path))  # every rule, located in the file just written
@@ -109,6 +110,15 @@ def interview(*, console: Console, cwd: Path | None = None) -> Path:
 
 
 _HEADER = "# Written by `archgen new` from the {blueprint} blueprint. Edit and regenerate.\n"
+
+
+def _to_text(data: dict[str, object]) -> str:
+    """The canonical spec text; answers that break a model-level rule are written as given,
+    so ``parse_spec`` can locate the problem in the written file."""
+    try:
+        return dump_spec(ProductSpec.model_validate(data))
+    except ValidationError:
+        return _to_yaml(data)
 
 
 def _to_yaml(data: dict[str, object]) -> str:

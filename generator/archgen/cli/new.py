@@ -99,6 +99,7 @@ def new(
             result = _verify(project, out)
             summary["verified"] = True
             summary["tests"] = result.tests
+            summary["python"] = result.python
             err.print(f"[green]verified[/]: {result.summary}")
         if as_json:
             emit_json(summary)

@@ -13,7 +13,9 @@ _COMMON = {
     "sqlalchemy": "sqlalchemy>=2.0.30",
     "alembic": "alembic>=1.13",
     "psycopg": "psycopg[binary]>=3.2",
-    "redis": "redis>=5.0",
+    "redis": "redis>=5.0.1",  # redis.asyncio aclose()
+    "pyyaml": "pyyaml>=6",  # prompt front matter
+    "python-dotenv": "python-dotenv>=1.0",  # the LLM gateway reads provider keys from .env
 }
 
 _FLAVOUR = {
@@ -21,7 +23,7 @@ _FLAVOUR = {
         "fastapi": "fastapi>=0.115",
         "uvicorn": "uvicorn[standard]>=0.30",
         "aiosqlite": "aiosqlite>=0.20",
-        "aiohttp": "aiohttp>=3.9",
+        "aiohttp": "aiohttp>=3.10",  # LLM transport (ConnectionTimeoutError)
         "greenlet": "greenlet>=3.0",  # SQLAlchemy's asyncio layer needs it
     },
     Framework.flask: {
@@ -29,6 +31,7 @@ _FLAVOUR = {
         "gunicorn": "gunicorn>=22",
         "httpx": "httpx>=0.27",
         "sniffio": "sniffio>=1.3",  # httpx retries a failing import per request without it
+        "urllib3": "urllib3>=2.3",  # LLM transport (HTTPResponse.read1)
     },
 }
 

@@ -21,6 +21,7 @@ from archgen.render.context import build_context
 from archgen.render.layers import Layer, layers_for
 from archgen.render.lint import format_and_lint
 from archgen.render.manifest import MANIFEST_PATH, build_manifest, sha256
+from archgen.render.prompts import prompt_files
 from archgen.render.unasync import RuleUsage, to_sync
 from archgen.spec.models import Framework, ProductSpec
 
@@ -96,6 +97,11 @@ def render_project(
             if layer.async_source and framework is Framework.flask:
                 _make_sync(staged, RuleUsage())
             shutil.copytree(staged, project, dirs_exist_ok=True)
+        # Prompt catalogue (app/prompts/<name>/v1.md, lock, experiments): the names come
+        # from the spec and Copier cannot loop over paths, so it is written here.
+        for rel, text in prompt_files(context).items():
+            (project / rel).parent.mkdir(parents=True, exist_ok=True)
+            (project / rel).write_bytes(text.encode("utf-8"))
         (project / SPEC_PATH).write_text(
             _spec_text_for(spec_text, spec, framework), encoding="utf-8"
         )

@@ -31,6 +31,8 @@ IMPORT_RULES: dict[tuple[str, str], tuple[str, str]] = {
     ("sqlalchemy.ext.asyncio", "AsyncSession"): ("sqlalchemy.orm", "Session"),
     ("sqlalchemy.ext.asyncio", "async_sessionmaker"): ("sqlalchemy.orm", "sessionmaker"),
     ("sqlalchemy.ext.asyncio", "create_async_engine"): ("sqlalchemy", "create_engine"),
+    ("redis.asyncio", "Redis"): ("redis", "Redis"),
+    ("redis.asyncio.retry", "Retry"): ("redis.retry", "Retry"),
 }
 
 # Whole-module renames, for `import a.b as c` and names without an IMPORT_RULES entry.
@@ -45,6 +47,7 @@ NAME_RULES: dict[str, str] = {
     "async_sessionmaker": "sessionmaker",
     "create_async_engine": "create_engine",
     "aiosqlite": "pysqlite",
+    "aclose": "close",  # redis.asyncio clients and async generators
 }
 
 

@@ -150,7 +150,9 @@ def _parse(text: str, source: str) -> tuple[ProductSpec | None, list[Problem]]:
         if model is not None and prices.resolve_price(model, view.enabled) is None:
             problems.append(
                 _problem(
-                    loaded, ("models", entry.index), prices.missing_price_message(model, view.enabled)
+                    loaded,
+                    ("models", entry.index),
+                    prices.missing_price_message(model, view.enabled),
                 )
             )
 

@@ -41,7 +41,6 @@ _ENUM_NOUNS: dict[type[Enum], str] = {
 }
 
 
-
 def _pattern_of(model: type[BaseModel], name: str) -> str:
     metadata = model.model_fields[name].metadata
     return next((str(m.pattern) for m in metadata if getattr(m, "pattern", None)), "")
@@ -114,10 +113,9 @@ def data_path(loc: tuple[Any, ...], data: Any) -> tuple[Path_, bool]:
     for part in loc:
         if part == "[key]":
             return tuple(path), True
-        if isinstance(current, dict) and isinstance(part, str) and part in current:
-            path.append(part)
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+        if (isinstance(current, dict) and isinstance(part, str) and part in current) or (
+            isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        ):
             path.append(part)
             current = current[part]
         elif isinstance(current, dict) and isinstance(part, str):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from enum import StrEnum
+from itertools import pairwise
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -130,7 +131,7 @@ class Tier(_Strict):
     @field_validator("soft_warnings")
     @classmethod
     def _ascending(cls, value: list[float]) -> list[float]:
-        if any(b <= a for a, b in zip(value, value[1:], strict=False)):
+        if any(b <= a for a, b in pairwise(value)):
             raise ValueError("soft_warnings must be strictly ascending, each in (0, 1)")
         return value
 

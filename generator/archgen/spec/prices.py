@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -63,13 +63,17 @@ def _base(value: Any) -> Decimal | None:
     value = getattr(value, "base", value)
     if value is None:
         return None
-    amount = Decimal(str(value)) if not isinstance(value, Decimal) else value
-    if not amount.is_finite() or amount < 0:
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+        if not amount.is_finite() or amount < 0:
+            return None
+        # Price fields hold 8 decimal places; finer snapshot figures are rounded.
+        return amount.quantize(_PLACES) if amount != amount.quantize(_PLACES) else amount
+    except ArithmeticError:
         return None
-    return amount.quantize(_PLACES) if amount.as_tuple().exponent < -8 else amount  # type: ignore[operator]
 
 
-@cache
+@lru_cache(maxsize=4096)
 def snapshot_price(provider: Provider, model_name: str) -> Price | None:
     """The snapshot's price for ``model_name`` at ``provider``, or None if it has none."""
     provider_id = _SNAPSHOT_PROVIDER.get(provider)

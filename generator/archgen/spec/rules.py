@@ -14,8 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from archgen.spec.models import Model, ProductSpec, Provider, TcoAssumptions, Tier, Workflow
 from pydantic import BaseModel, ValidationError
+
+from archgen.spec.models import Model, ProductSpec, Provider, TcoAssumptions, Tier, Workflow
 
 T = TypeVar("T", bound=BaseModel)
 Path_ = tuple[str | int, ...]
@@ -50,10 +51,15 @@ class SpecView:
     workflows: list[Entry[Workflow]] = field(default_factory=list)
     tco: TcoAssumptions | None = None
     tco_raw: dict[str, Any] = field(default_factory=dict)
+    # False when a section is not a list at all, or an item's id/name is unreadable:
+    # then "unknown model" / "unknown tier" could be about the unreadable one.
+    providers_listed: bool = True
+    model_ids_known: bool = True
+    tier_names_known: bool = True
 
     @property
     def providers_valid(self) -> bool:
-        return all(p is not None for _, p in self.providers)
+        return self.providers_listed and all(p is not None for _, p in self.providers)
 
     @property
     def enabled(self) -> list[Provider]:
@@ -88,13 +94,18 @@ class SpecView:
             except ValueError:
                 providers.append((i, None))
         tco_raw = data.get("tco") if isinstance(data.get("tco"), dict) else {}
+        models = _entries(data.get("models"), Model, "id")
+        tiers = _entries(data.get("tiers"), Tier, "name")
         return cls(
             providers=providers,
-            models=_entries(data.get("models"), Model, "id"),
-            tiers=_entries(data.get("tiers"), Tier, "name"),
+            models=models,
+            tiers=tiers,
             workflows=_entries(data.get("workflows"), Workflow, "name"),
             tco=_validate(TcoAssumptions, tco_raw),
             tco_raw=tco_raw or {},
+            providers_listed=bool(providers) and isinstance(data.get("providers"), list),
+            model_ids_known=_names_known(data.get("models"), models),
+            tier_names_known=_names_known(data.get("tiers"), tiers),
         )
 
 
@@ -107,6 +118,10 @@ def _validate(cls: type[T], raw: Any) -> T | None:
         return cls.model_validate(raw)
     except (ValidationError, ValueError, TypeError):
         return None
+
+
+def _names_known(raw_list: Any, entries: Sequence[Entry[Any]]) -> bool:
+    return isinstance(raw_list, list) and all(e.name is not None for e in entries)
 
 
 def _entries(raw_list: Any, cls: type[T], key: str) -> list[Entry[T]]:
@@ -194,6 +209,7 @@ def _duplicate_names(section: str, entries: Sequence[Entry[Any]], key: str) -> l
 
 def _allowed_models(view: SpecView) -> list[Finding]:
     known = [m.name for m in view.models if m.name is not None]
+    complete = view.model_ids_known
     out = []
     for tier in view.tiers:
         seen: set[str] = set()
@@ -202,6 +218,8 @@ def _allowed_models(view: SpecView) -> list[Finding]:
                 continue  # a field-level error already
             path = ("tiers", tier.index, "allowed_models", j)
             if model_id not in known:
+                if not complete:
+                    continue
                 out.append(
                     Finding(
                         path,
@@ -310,7 +328,9 @@ def _shortcomings(workflow: Workflow, model: Model, enabled: Sequence[Provider])
 
 def _workflows_runnable(view: SpecView) -> list[Finding]:
     # Judge only a complete picture: an invalid model or tier might have been the runner.
-    if not view.providers_valid or any(e.item is None for e in [*view.models, *view.tiers]):
+    if not (view.providers_valid and view.model_ids_known and view.tier_names_known):
+        return []
+    if any(e.item is None for e in [*view.models, *view.tiers]):
         return []
     models = {e.item.id: e.item for e in view.models if e.item is not None}
     enabled = view.enabled
@@ -362,7 +382,7 @@ def _tco(view: SpecView) -> list[Finding]:
     out = []
     for key in ("requests_per_user_month", "tier_mix"):
         mapping = view.tco_raw.get(key)
-        if not isinstance(mapping, dict):
+        if not isinstance(mapping, dict) or not view.tier_names_known:
             continue
         for name in mapping:
             if name not in tier_names:

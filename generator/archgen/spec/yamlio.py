@@ -16,12 +16,13 @@ from decimal import Decimal, InvalidOperation
 from io import StringIO
 from typing import Any
 
-from archgen.errors import Problem
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
+
+from archgen.errors import Problem
 
 Path_ = tuple[str | int, ...]
 
@@ -139,7 +140,9 @@ def load_yaml(text: str, source: str) -> Loaded:
     except Exception as exc:  # ruamel is third-party: any failure of it is a bad file
         return Loaded(None, problems=[_yaml_error_problem(source, text, exc)], source=source)
     if node is None:
-        return Loaded(None, problems=[Problem(source, 1, 1, "", "the spec is empty")], source=source)
+        return Loaded(
+            None, problems=[Problem(source, 1, 1, "", "the spec is empty")], source=source
+        )
     builder = _Builder(source)
     try:
         data = builder.build(node, (), 0)
@@ -228,7 +231,9 @@ class _Builder:
         for merge in merges:
             sources = merge.value if isinstance(merge, SequenceNode) else [merge]
             if not all(isinstance(s, MappingNode) and id(s) not in self.stack for s in sources):
-                self._problem(merge, path, "'<<' (merge) needs a mapping or a list of them")
+                self._problem(
+                    merge, path, "'<<' (merge) needs a mapping or a list of them", bad=False
+                )
                 continue
             for source in sources:
                 self.stack.append(id(source))
@@ -245,11 +250,14 @@ class _Builder:
         # Every key in a spec is a name; the text as written is the most useful reading.
         if not isinstance(key_node, ScalarNode):
             self._problem(
-                key_node, path, "a mapping key must be a plain name, not a list or mapping"
+                key_node,
+                path,
+                "a mapping key must be a plain name, not a list or mapping",
+                bad=False,  # the key is skipped; the rest of the mapping still counts
             )
             return None
         if _tag(key_node) is None:
-            self._problem(key_node, path, f"unsupported YAML tag '{key_node.tag}'")
+            self._problem(key_node, path, f"unsupported YAML tag '{key_node.tag}'", bad=False)
             return None
         return str(key_node.value)
 

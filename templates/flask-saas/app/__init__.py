@@ -2,20 +2,50 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 
+from app.blueprints.billing_bp import billing_bp
+from app.blueprints.chat_bp import chat_bp
+from app.blueprints.credit_bp import credit_bp
 from app.blueprints.health_bp import health_bp
+from app.blueprints.llm_router_bp import llm_router_bp
+from app.blueprints.prompt_template_bp import prompt_template_bp
+from app.blueprints.usage_bp import usage_bp
 from app.core.catalog import PRODUCT_NAME
 from app.core.config import Settings, get_settings
-from app.core.db import create_engine_for
+from app.services.api.runtime import open_runtime
+from app.services.api.service import ApiService
+from app.services.llm.types import ChatGateway
+from app.web import install
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    """Build the app; tests pass their own ``Settings``."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    gateway: ChatGateway | None = None,
+    prompts_root: Path | None = None,
+) -> Flask:
+    """Build the app; tests pass their own ``Settings`` (and may pass a gateway and a
+    copy of the prompt catalogue)."""
     settings = settings or get_settings()
+    runtime = open_runtime(settings, gateway=gateway, prompts_root=prompts_root)
     app = Flask(__name__)
     app.config["PRODUCT_NAME"] = PRODUCT_NAME
     app.extensions["settings"] = settings
-    app.extensions["engine"] = create_engine_for(settings.database_url)
-    app.register_blueprint(health_bp)
+    app.extensions["runtime"] = runtime
+    app.extensions["engine"] = runtime.engine
+    app.extensions["api"] = ApiService(runtime)
+    install(app, max_body_bytes=runtime.max_body_bytes)
+    for blueprint in (
+        health_bp,
+        chat_bp,
+        llm_router_bp,
+        usage_bp,
+        credit_bp,
+        prompt_template_bp,
+        billing_bp,
+    ):
+        app.register_blueprint(blueprint)
     return app

@@ -22,3 +22,8 @@ sleep = asyncio.sleep
 def run(main: Callable[[], Awaitable[T]]) -> T:
     """Run ``main`` to completion from synchronous code (a CLI command, a script)."""
     return asyncio.run(main())  # type: ignore[arg-type]
+
+
+async def gather(*calls: Callable[[], Awaitable[T]]) -> list[T]:
+    """Run ``calls`` concurrently (one task each); their results, in order."""
+    return list(await asyncio.gather(*(call() for call in calls)))

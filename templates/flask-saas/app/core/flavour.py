@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -23,3 +24,9 @@ sleep = time.sleep
 def run(main: Callable[[], T]) -> T:
     """Run ``main`` to completion (a CLI command, a script)."""
     return main()
+
+
+def gather(*calls: Callable[[], T]) -> list[T]:
+    """Run ``calls`` concurrently (one thread each); their results, in order."""
+    with ThreadPoolExecutor(max_workers=max(len(calls), 1)) as pool:
+        return list(pool.map(lambda call: call(), calls))

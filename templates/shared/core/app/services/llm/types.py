@@ -7,7 +7,7 @@ Money is Decimal USD; ``None`` means unknown, never zero.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -34,6 +34,7 @@ class AttemptOutcome(StrEnum):
     connection_error = "connection_error"
     bad_request = "bad_request"  # the caller's fault: not retried elsewhere
     circuit_open = "circuit_open"  # skipped without a call
+    route_error = "route_error"  # 404 and the like: this provider cannot serve the model
     cancelled = "cancelled"  # the consumer stopped reading
     stream_cut = "stream_cut"  # upstream ended mid-stream
 
@@ -76,6 +77,9 @@ class Attempt:
     usage: Usage = field(default_factory=Usage)
     cost_usd: Decimal | None = None
     error: str | None = None  # short, secret-free description
+    # True when the provider was passed over without a call (circuit open, backing off
+    # after running out of money, every key cooling down or disabled): no spend, no latency.
+    skipped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,8 @@ class RoutingDecision:
     strategy: str
     candidates: tuple[str, ...]
     rejected: tuple[tuple[str, str], ...] = ()  # (model id, reason)
+    # (model id, the most this request can cost on it): why cost_optimized chose its order.
+    estimated_max_cost_usd: tuple[tuple[str, Decimal], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +107,13 @@ class ChatResult:
 
     @property
     def retries(self) -> int:
-        return max(len(self.attempts) - 1, 0)
+        """Provider calls made before the one that answered (skipped providers excluded)."""
+        return max(sum(1 for a in self.attempts if not a.skipped) - 1, 0)
 
     @property
     def retry_cost_usd(self) -> Decimal | None:
         """What the failed attempts cost (usually zero; a cut stream can cost)."""
-        failed = [a.cost_usd for a in self.attempts[:-1]]
+        failed = [a.cost_usd for a in self.attempts[:-1] if not a.skipped]
         if any(cost is None for cost in failed):
             return None
         return sum((cost for cost in failed if cost is not None), Decimal(0))
@@ -129,14 +136,59 @@ class StreamEnd:
 StreamEvent = TextDelta | StreamEnd
 
 
+class ChatStream:
+    """A streamed chat: iterate it for events, close it when you stop early.
+
+    Yields ``TextDelta`` events and, on success, one final ``StreamEnd``. Whatever
+    happens, ``result`` is filled in when the stream stops: on success (same as
+    ``StreamEnd.result``), when the consumer closes it early (``aclose``, a
+    cancelled task: partial text and usage, ``finish_reason="cancelled"``), and when
+    the upstream breaks after text was delivered (``StreamInterrupted`` is raised
+    and ``result`` holds what arrived). ``result`` stays None only when no provider
+    answered at all (the raised ``GatewayError`` then carries every attempt).
+
+    Use it as a context manager, or call ``aclose`` yourself, so an early exit
+    closes the upstream request at once::
+
+        async with gateway.stream(request, workflow=wf, tier=tier) as stream:
+            async for event in stream:
+                ...
+        settle(stream.result)
+    """
+
+    def __init__(
+        self, produce: Callable[[ChatStream], AsyncGenerator[StreamEvent, None]]
+    ) -> None:
+        self.result: ChatResult | None = None
+        # The producer gets this object so it can fill in ``result`` from a finally.
+        self._events = produce(self)
+
+    def __aiter__(self) -> ChatStream:
+        return self
+
+    async def __anext__(self) -> StreamEvent:
+        return await self._events.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop the stream: closes the upstream request and settles ``result``."""
+        await self._events.aclose()
+
+    async def __aenter__(self) -> ChatStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
 class ChatGateway(Protocol):
     """What the usage layer needs from the gateway (``app.services.llm_gateway``).
 
     ``tier`` is the caller's entitlement at call time (it may differ from the
-    catalog after a plan change). Both methods raise ``GatewayError`` subclasses.
-    A stream always ends with exactly one ``StreamEnd``; if the consumer stops
-    early (``aclose``), the upstream request is closed at once and the partial
-    usage is still reported to ``on_end`` callbacks / the final result.
+    catalog after a plan change). ``chat`` raises ``GatewayError`` subclasses;
+    ``stream`` raises ``NoRouteError`` at once, and the stream raises the others
+    while iterating. A stream that succeeds ends with exactly one ``StreamEnd``;
+    if the consumer stops early (``aclose``), the upstream request is closed at
+    once and the partial usage is still reported in ``ChatStream.result``.
     """
 
     async def chat(
@@ -145,4 +197,4 @@ class ChatGateway(Protocol):
 
     def stream(
         self, request: ChatRequest, *, workflow: WorkflowInfo, tier: TierInfo
-    ) -> AsyncIterator[StreamEvent]: ...
+    ) -> ChatStream: ...

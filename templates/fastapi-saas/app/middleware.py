@@ -1,0 +1,79 @@
+"""Pure ASGI middleware (streaming-safe): the body-size cap and the per-request headers."""
+
+from __future__ import annotations
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.services.api.errors import ApiError
+from app.services.api.requests import BodyLimit
+
+
+class ApiHTTPException(HTTPException):
+    """An ApiError raised where FastAPI only lets HTTPExceptions through (body reading)."""
+
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(status_code=error.status, detail=error.message, headers=error.headers)
+        self.error = error
+
+
+class BodyLimitMiddleware:
+    """413 for bodies over ``max_bytes``: a declared Content-Length up front, a chunked
+    body as soon as the bytes received pass the cap (Starlette has no cap of its own)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = BodyLimit(self.max_bytes)
+        try:
+            limit.check_declared(Headers(scope=scope).get("content-length"))
+        except ApiError as error:
+            response = JSONResponse(error.to_json(), status_code=error.status)
+            await response(scope, receive, send)
+            return
+
+        async def limited_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                try:
+                    limit.feed(len(message.get("body", b"")))
+                except ApiError as error:
+                    raise ApiHTTPException(error) from None
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+class CallerHeadersMiddleware:
+    """Adds the caller's rate-limit and soft-warning headers to every response.
+
+    The auth dependency stores the caller on ``request.state``; this reads it when
+    the response starts, so error responses and streams get the headers too.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                caller = scope.get("state", {}).get("caller")
+                if caller is not None:
+                    headers = MutableHeaders(scope=message)
+                    for name, value in caller.meta.headers().items():
+                        if name not in headers:
+                            headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,81 @@
+"""``python -m app db upgrade|current|sweep``: the database, for operators.
+
+- ``upgrade``: applies the migrations to ``DATABASE_URL`` (or ``--url``);
+- ``current``: prints the revision the database is at;
+- ``sweep``: releases reservations left by crashed processes and expires credits
+  (run it from cron or a scheduler every few minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import timedelta
+from typing import Any
+
+from app.core import migrate
+from app.core.config import get_settings
+from app.core.db import create_engine_for
+from app.models.base import utcnow
+from app.services.usage.sweep import sweep
+from app.services.usage.tenancy import TenantDatabase
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``db`` group and its commands."""
+    group = subparsers.add_parser("db", help="migrate the database and sweep stale reservations")
+    commands = group.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
+        parser = commands.add_parser(name, help=help_text, description=help_text)
+        parser.add_argument("--url", help="database URL (default: DATABASE_URL, then SQLite)")
+        parser.set_defaults(handler=handler)
+        return parser
+
+    upgrade = add("upgrade", upgrade_db, "apply the migrations (to the latest by default)")
+    upgrade.add_argument("revision", nargs="?", default="head", help="target revision")
+    add("current", current_revision, "print the database's migration revision")
+    sweeping = add("sweep", sweep_db, "release abandoned reservations, expire credit grants")
+    sweeping.add_argument(
+        "--older-than-minutes",
+        type=float,
+        default=15.0,
+        help="a reservation older than this is abandoned (default: 15)",
+    )
+
+
+def _url(args: argparse.Namespace) -> str:
+    return str(args.url or get_settings().database_url)
+
+
+async def upgrade_db(args: argparse.Namespace) -> int:
+    """Migrate the database up to ``args.revision``."""
+    url = _url(args)
+    migrate.upgrade(url, args.revision)
+    print(f"database at revision {migrate.current(url)}", file=sys.stderr)
+    return 0
+
+
+async def current_revision(args: argparse.Namespace) -> int:
+    """Print the current revision on stdout (``none`` before the first upgrade)."""
+    print(migrate.current(_url(args)) or "none")
+    return 0
+
+
+async def sweep_db(args: argparse.Namespace) -> int:
+    """Release reservations older than ``--older-than-minutes`` and expire due grants."""
+    engine = create_engine_for(_url(args))
+    try:
+        report = await sweep(
+            TenantDatabase(engine),
+            older_than=timedelta(minutes=args.older_than_minutes),
+            now=utcnow(),
+        )
+    finally:
+        await engine.dispose()
+    print(
+        f"released {report.reservations_released} reservations, "
+        f"expired {report.credits_expired_micros} micro-USD of credits",
+        file=sys.stderr,
+    )
+    return 0

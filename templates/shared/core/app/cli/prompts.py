@@ -1,0 +1,122 @@
+"""``python -m app prompts list|check|publish``: the prompt catalogue for operators.
+
+- ``list``: prompts, their published versions and what serves traffic (``--json``);
+- ``check``: verifies published versions are unchanged; exits 1 naming each problem;
+- ``publish NAME [FILE]``: publishes FILE (or stdin) as the next version of NAME.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.services.prompts import PROMPTS_DIR, PromptError, PromptStore
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``prompts`` group and its commands."""
+    group = subparsers.add_parser("prompts", help="list, check and publish prompt versions")
+    commands = group.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
+        parser = commands.add_parser(name, help=help_text, description=help_text)
+        parser.add_argument(
+            "--dir",
+            type=Path,
+            default=PROMPTS_DIR,
+            help="the prompts directory (default: this app's app/prompts)",
+        )
+        parser.set_defaults(handler=handler)
+        return parser
+
+    listing = add("list", list_prompts, "list prompts, published versions and live experiments")
+    listing.add_argument("--json", action="store_true", help="print JSON on stdout")
+    add("check", check_prompts, "verify that no published version was edited")
+    publish = add("publish", publish_prompt, "publish a new version of a prompt")
+    publish.add_argument("name", help="the prompt's name, e.g. summarize")
+    publish.add_argument(
+        "file", nargs="?", default="-", help="front matter + body to publish (default: stdin)"
+    )
+
+
+def _listing(store: PromptStore) -> list[dict[str, Any]]:
+    experiments = store.experiments()
+    rows = []
+    for name, versions in sorted(store.published().items()):
+        experiment = experiments.get(name)
+        serving = (
+            {f"v{v}": round(experiment.share(v), 4) for v in experiment.versions}
+            if experiment
+            else {f"v{versions[-1]}": 1.0}
+        )
+        rows.append(
+            {
+                "name": name,
+                "versions": [f"v{v}" for v in versions],
+                "serving": serving,
+                "experiment": experiment.name if experiment and experiment.live else None,
+            }
+        )
+    return rows
+
+
+async def list_prompts(args: argparse.Namespace) -> int:
+    """Print each prompt's published versions and its traffic split."""
+    store = PromptStore(args.dir)
+    try:
+        rows = _listing(store)
+    except PromptError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        split = ", ".join(f"{v} {share:.0%}" for v, share in row["serving"].items())
+        live = f"  experiment {row['experiment']}" if row["experiment"] else ""
+        print(f"{row['name']}: {' '.join(row['versions'])}  serving {split}{live}")
+    if not rows:
+        print("no published prompts", file=sys.stderr)
+    return 0
+
+
+async def check_prompts(args: argparse.Namespace) -> int:
+    """Exit 1, naming each file, when anything in the catalogue is wrong."""
+    problems = PromptStore(args.dir).check()
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in the prompt catalogue", file=sys.stderr)
+        return 1
+    print("prompts ok: every published version matches prompts.lock", file=sys.stderr)
+    return 0
+
+
+def _read_source(source: str) -> str:
+    if source == "-":
+        return sys.stdin.read()
+    return Path(source).read_text(encoding="utf-8")
+
+
+async def publish_prompt(args: argparse.Namespace) -> int:
+    """Publish a file (or stdin) as the next version; prints its ref (``name@vN``)."""
+    store = PromptStore(args.dir)
+    try:
+        text = _read_source(args.file)
+        prompt = store.publish(args.name, text)
+    except (PromptError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(prompt.ref)
+    experiment = store.experiments().get(prompt.name)
+    if experiment is None:
+        note = "it now serves all traffic (no experiment for this prompt)"
+    elif prompt.version in experiment.versions:
+        note = f"it serves {experiment.share(prompt.version):.0%} of users"
+    else:
+        note = f"it serves no traffic until {store.experiments_path.name} routes to it"
+    print(f"published {prompt.path}; {note}", file=sys.stderr)
+    return 0

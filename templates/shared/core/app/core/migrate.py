@@ -1,0 +1,54 @@
+"""Apply the Alembic migrations (``app/migrations``) to a database.
+
+Migrations always run with a synchronous driver, in both flavours: they are a
+one-off operator step, and Alembic is synchronous at heart.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import make_url
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def sync_url(url: str) -> str:
+    """``url`` with the synchronous driver for its database (any plain URL works)."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        parsed = parsed.set(drivername="sqlite+pysqlite")
+    elif backend in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic configuration for ``url``, independent of the working directory."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # Passed as an attribute, not an ini option: URLs may contain "%".
+    config.attributes["database_url"] = sync_url(url)
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database at ``url`` up to ``revision`` (the latest by default)."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def current(url: str) -> str | None:
+    """The revision the database at ``url`` is at (None when never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(sync_url(url), poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()

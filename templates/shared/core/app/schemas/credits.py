@@ -1,0 +1,38 @@
+"""``GET/POST /v1/credits``: the workspace's prepaid balance; owners grant credits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CreditBalance(BaseModel):
+    workspace_id: str
+    balance_usd: str = Field(description="Unexpired credits, in USD.")
+    held_usd: str = Field(description="Held by calls in flight.")
+    available_usd: str = Field(description="What new calls may spend: balance minus held.")
+    next_expiry_at: datetime | None = None
+
+
+class CreditGrantBody(BaseModel):
+    """Add credits to the caller's own workspace (owners only)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    amount_usd: Decimal = Field(gt=0, le=1_000_000, decimal_places=6)
+    reason: str = Field(default="grant", min_length=1, max_length=200)
+    reference: str | None = Field(
+        default=None,
+        max_length=200,
+        description="E.g. a payment id: granting twice with the same reference is a no-op.",
+    )
+    expires_at: datetime | None = None
+
+
+class CreditGrantResult(BaseModel):
+    grant_id: str
+    amount_usd: str
+    created: bool = Field(description="False when the reference had already been granted.")
+    balance: CreditBalance

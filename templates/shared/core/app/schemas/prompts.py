@@ -1,0 +1,39 @@
+"""``GET/POST /v1/prompts``: published prompt versions and experiments; owners publish."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ExperimentInfo(BaseModel):
+    name: str
+    weights: dict[str, int] = Field(description="Version ref (v2) -> relative weight.")
+
+
+class PromptInfo(BaseModel):
+    name: str
+    versions: list[int] = Field(description="Published versions, oldest first.")
+    latest: int
+    serving: str = Field(description="The version that serves the caller, e.g. summarize@v2.")
+    experiment: ExperimentInfo | None = None
+    workflows: list[str] = Field(description="Workflows using this prompt.")
+
+
+class PromptList(BaseModel):
+    data: list[PromptInfo]
+
+
+class PublishPromptBody(BaseModel):
+    """A new version of ``name``: the whole file, front matter and body."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = Field(min_length=1, max_length=64)
+    text: str = Field(min_length=1, max_length=200_000)
+
+
+class PublishedPrompt(BaseModel):
+    name: str
+    version: int
+    ref: str
+    sha256: str

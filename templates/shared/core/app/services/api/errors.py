@@ -1,0 +1,316 @@
+"""The error mapping table: any failure -> HTTP status + the one JSON error body.
+
+Every exception a request can raise ends up here (``to_api_error``), in both web
+layers. Messages are written for clients: no tracebacks, file paths, provider
+keys or payloads. Unknown exceptions become a bare 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from app.schemas.errors import AttemptSummary, ErrorBody, ErrorDetail, FieldProblem
+from app.services.llm.errors import (
+    AllProvidersFailed,
+    GatewayError,
+    NoRouteError,
+    RequestRejected,
+    StreamInterrupted,
+)
+from app.services.llm.types import Attempt, AttemptOutcome
+from app.services.prompts import (
+    PROMPTS_DIR,
+    PromptFormatError,
+    PromptIntegrityError,
+    PromptNotFoundError,
+    PromptVariableError,
+)
+from app.services.usage.errors import CapExceeded, UsageError
+
+logger = logging.getLogger(__name__)
+
+# The error "type" for each status (the class of failure; ``code`` says which one).
+ERROR_TYPES: dict[int, str] = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "payment_required",
+    403: "permission_error",
+    404: "not_found_error",
+    405: "invalid_request_error",
+    409: "conflict_error",
+    413: "request_too_large",
+    415: "invalid_request_error",
+    422: "invalid_request_error",
+    429: "rate_limit_error",
+    500: "api_error",
+    501: "not_implemented",
+    502: "upstream_error",
+    503: "service_unavailable",
+}
+
+# Attempts that never reached a working provider: all of them -> 503, else 502.
+_UNAVAILABLE = frozenset(
+    {
+        AttemptOutcome.circuit_open,
+        AttemptOutcome.rate_limited,
+        AttemptOutcome.quota_exhausted,
+        AttemptOutcome.auth_failed,
+    }
+)
+
+
+class ApiError(Exception):
+    """A failure with its HTTP answer: raise it anywhere a request is handled."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        param: str | None = None,
+        fields: Sequence[FieldProblem] | None = None,
+        attempts: Sequence[AttemptSummary] | None = None,
+        details: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.param = param
+        self.fields = list(fields) if fields is not None else None
+        self.attempts = list(attempts) if attempts is not None else None
+        self.details = dict(details) if details else None
+        self.headers = dict(headers or {})
+
+    def body(self) -> ErrorBody:
+        """The JSON error body."""
+        return ErrorBody(
+            error=ErrorDetail(
+                type=ERROR_TYPES.get(self.status, "api_error"),
+                code=self.code,
+                message=self.message,
+                status=self.status,
+                param=self.param,
+                fields=self.fields,
+                attempts=self.attempts,
+                details=self.details,
+            )
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The body as JSON-able data (unset optional members left out)."""
+        return self.body().model_dump(mode="json", exclude_none=True)
+
+
+# -- constructors for the failures the web layer itself detects ------------------------
+
+
+def bad_request(code: str, message: str, *, param: str | None = None) -> ApiError:
+    return ApiError(400, code, message, param=param)
+
+
+def unauthorized(code: str, message: str) -> ApiError:
+    # RFC 9110: a 401 says how to authenticate.
+    return ApiError(401, code, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def forbidden(code: str, message: str) -> ApiError:
+    return ApiError(403, code, message)
+
+
+def not_found(code: str, message: str, *, param: str | None = None) -> ApiError:
+    return ApiError(404, code, message, param=param)
+
+
+def body_too_large(max_bytes: int) -> ApiError:
+    return ApiError(
+        413,
+        "body_too_large",
+        f"The request body is larger than {max_bytes} bytes.",
+        details={"max_bytes": max_bytes},
+    )
+
+
+def unsupported_media_type(content_type: str | None) -> ApiError:
+    given = content_type or "none"
+    return ApiError(
+        415,
+        "unsupported_media_type",
+        f"Send the body as application/json (got {given}).",
+    )
+
+
+def http_error(status: int) -> ApiError:
+    """A framework-level failure (unknown route, wrong method) in our shape."""
+    known = {
+        400: ("bad_request", "The request could not be read."),
+        404: ("not_found", "No such endpoint."),
+        405: ("method_not_allowed", "This endpoint does not accept that method."),
+        413: ("body_too_large", "The request body is too large."),
+        415: ("unsupported_media_type", "Send the body as application/json."),
+    }
+    code, message = known.get(status, ("http_error", "The request failed."))
+    return ApiError(status, code, message)
+
+
+def billing_webhook_not_ready() -> ApiError:
+    return ApiError(
+        501,
+        "billing_webhook_not_implemented",
+        "Billing webhooks are not handled yet; nothing was recorded.",
+    )
+
+
+def internal_error() -> ApiError:
+    return ApiError(500, "internal_error", "Something went wrong on our side; please retry.")
+
+
+# -- validation ---------------------------------------------------------------------
+
+
+def _field_path(loc: Sequence[int | str]) -> str:
+    # FastAPI prefixes locations with "body"; pydantic does not. Report the same path.
+    parts = [str(part) for part in loc if part != "body"]
+    return ".".join(parts) or "body"
+
+
+def invalid_fields(errors: Sequence[Mapping[str, Any]]) -> ApiError:
+    """422 from pydantic-style error dicts (``loc``, ``msg``, ``type``).
+
+    A JSON syntax error reported through the same channel (FastAPI does) is a 400.
+    """
+    if any(error.get("type") == "json_invalid" for error in errors):
+        return malformed_json()
+    problems = [
+        FieldProblem(
+            field=_field_path(error.get("loc", ())),
+            message=str(error.get("msg", "invalid")),
+            type=str(error.get("type", "value_error")),
+        )
+        for error in errors
+    ]
+    first = problems[0].field if problems else None
+    summary = "; ".join(f"{p.field}: {p.message}" for p in problems[:5])
+    return ApiError(422, "invalid_fields", f"Invalid request: {summary}", param=first, fields=problems)
+
+
+def malformed_json() -> ApiError:
+    return bad_request("malformed_json", "The request body is not valid JSON.")
+
+
+# -- the mapping table for exceptions raised by the services ------------------------
+
+
+def summarize_attempts(attempts: Sequence[Attempt]) -> list[AttemptSummary]:
+    """What a client may see of the provider calls: no keys, payloads or error text."""
+    return [
+        AttemptSummary(
+            provider=a.provider, model=a.model, outcome=str(a.outcome), status=a.status
+        )
+        for a in attempts
+    ]
+
+
+def _gateway_error(exc: GatewayError) -> ApiError:
+    attempts = summarize_attempts(exc.attempts)
+    if isinstance(exc, RequestRejected):
+        if exc.status == 413:
+            return ApiError(413, "context_too_large", exc.message, attempts=attempts)
+        status = exc.status if exc.status in (400, 422) else 400
+        return ApiError(status, "request_rejected", exc.message, attempts=attempts)
+    if isinstance(exc, NoRouteError):
+        return ApiError(
+            422,
+            "no_route",
+            "No model allowed for your tier can serve this workflow and request size.",
+            details={"rejected": [list(r) for r in exc.routing.rejected]} if exc.routing else None,
+        )
+    if isinstance(exc, StreamInterrupted):
+        return ApiError(502, "stream_interrupted", "The model's answer was cut off.", attempts=attempts)
+    if isinstance(exc, AllProvidersFailed) and exc.attempts and all(
+        a.outcome in _UNAVAILABLE for a in exc.attempts
+    ):
+        return ApiError(
+            503,
+            "providers_unavailable",
+            "Every model provider is unavailable right now; retry in a moment.",
+            attempts=attempts,
+            headers={"Retry-After": "5"},
+        )
+    return ApiError(
+        502,
+        "all_providers_failed",
+        "Every model provider failed to answer; retry in a moment.",
+        attempts=attempts,
+    )
+
+
+def _validation_error(exc: ValidationError, owner: bool) -> ApiError:
+    return invalid_fields(exc.errors(include_url=False))
+
+
+def _usage_error(exc: UsageError, owner: bool) -> ApiError:
+    details = {k: v for k, v in exc.to_dict().items() if k not in ("error", "message")}
+    message = exc.message
+    if isinstance(exc, CapExceeded) and not owner:
+        # The cap is provider cost: only owners see dollars (issue: no raw cost otherwise).
+        details = {"cap": exc.cap, "resets_at": exc.resets_at.isoformat()}
+        if exc.upgrade_tier:
+            details["upgrade"] = {"tier": exc.upgrade_tier, "hint": exc.upgrade_hint}
+        message = (
+            f"This period's allowance is used up; it resets at {exc.resets_at.isoformat()}. "
+            f"{exc.upgrade_hint}"
+        ).strip()
+    return ApiError(exc.status, exc.code, message, details=details, headers=exc.headers())
+
+
+def _without_paths(message: str) -> str:
+    # Prompt errors name their files; clients see paths relative to the catalogue only.
+    return message.replace(f"{PROMPTS_DIR}{os.sep}", "").replace(str(PROMPTS_DIR), "prompts")
+
+
+def _prompt_error(exc: Exception, owner: bool) -> ApiError:
+    message = _without_paths(str(exc))
+    if isinstance(exc, PromptNotFoundError):
+        return not_found("unknown_prompt", message, param="name")
+    if isinstance(exc, PromptVariableError):
+        return ApiError(422, "invalid_variables", message, param="variables")
+    if isinstance(exc, PromptFormatError):
+        return ApiError(422, "invalid_prompt", message, param="text")
+    # An edited published version is an operator's problem; its path stays in the log.
+    logger.error("prompt catalogue is inconsistent: %s", exc)
+    return ApiError(500, "prompt_unavailable", "This workflow's prompt is unavailable right now.")
+
+
+# Exception class -> converter(exc, caller_is_owner); the most specific class in the
+# exception's MRO wins.
+_TABLE: dict[type[BaseException], Callable[[Any, bool], ApiError]] = {
+    ApiError: lambda exc, owner: exc,
+    ValidationError: _validation_error,
+    GatewayError: lambda exc, owner: _gateway_error(exc),
+    UsageError: _usage_error,
+    PromptNotFoundError: _prompt_error,
+    PromptVariableError: _prompt_error,
+    PromptFormatError: _prompt_error,
+    PromptIntegrityError: _prompt_error,
+}
+
+
+def to_api_error(exc: BaseException, *, owner: bool = False) -> ApiError:
+    """The HTTP answer for ``exc``; unknown exceptions are logged and become a 500.
+
+    ``owner``: whether the caller owns the workspace (owners may see dollar amounts).
+    """
+    for kind in type(exc).__mro__:
+        convert = _TABLE.get(kind)
+        if convert is not None:
+            return convert(exc, owner)
+    logger.error("unhandled error", exc_info=exc)
+    return internal_error()

@@ -1,0 +1,204 @@
+"""Where cache entries and semantic vectors live: process memory or Redis.
+
+Both backends store opaque entries under string keys with a TTL, and per-index
+"recent vectors" (the newest ``max_entries`` of an index, each with its own
+expiry). Keys arrive already namespaced per workspace by the cache service.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+Vector = tuple[float, ...]
+
+
+class CacheBackendError(Exception):
+    """The backend could not be reached or answered wrongly; the cache treats it as a miss."""
+
+
+class CacheBackend(Protocol):
+    """Storage for the response cache."""
+
+    async def get(self, key: str) -> bytes | None:
+        """The entry under ``key``, or None if absent or expired."""
+        ...
+
+    async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
+        """Store ``value`` under ``key`` for ``ttl_seconds``."""
+        ...
+
+    async def add_vector(
+        self, index: str, member: str, vector: Vector, ttl_seconds: float, max_entries: int
+    ) -> None:
+        """Add ``member`` to ``index``, keeping only its newest ``max_entries`` members."""
+        ...
+
+    async def vectors(self, index: str) -> list[tuple[str, Vector]]:
+        """The unexpired members of ``index`` and their vectors."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections (a no-op for memory)."""
+        ...
+
+
+class MemoryCacheBackend:
+    """In-process storage: one process's cache, bounded, with lazy expiry.
+
+    A plain ``threading.Lock`` guards the maps: no critical section awaits, so
+    it is correct for threads (Flask) and never blocks an event loop (FastAPI).
+    """
+
+    def __init__(
+        self,
+        *,
+        max_entries: int = 10_000,
+        max_indexes: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._max_entries = max_entries
+        self._max_indexes = max_indexes
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._indexes: OrderedDict[str, OrderedDict[str, tuple[float, Vector]]] = OrderedDict()
+        self._guard = threading.Lock()
+
+    async def get(self, key: str) -> bytes | None:
+        """The entry under ``key``, or None if absent or expired."""
+        with self._guard:
+            item = self._entries.get(key)
+            if item is None:
+                return None
+            if item[0] <= self._clock():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)  # least recently used goes first
+            return item[1]
+
+    async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
+        """Store ``value`` under ``key`` for ``ttl_seconds``, evicting the least recent."""
+        with self._guard:
+            self._entries[key] = (self._clock() + ttl_seconds, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)
+
+    async def add_vector(
+        self, index: str, member: str, vector: Vector, ttl_seconds: float, max_entries: int
+    ) -> None:
+        """Add ``member`` to ``index``, keeping only its newest ``max_entries`` members."""
+        with self._guard:
+            members = self._indexes.setdefault(index, OrderedDict())
+            members[member] = (self._clock() + ttl_seconds, vector)
+            members.move_to_end(member)
+            while len(members) > max_entries:
+                members.popitem(last=False)
+            self._indexes.move_to_end(index)
+            while len(self._indexes) > self._max_indexes:
+                self._indexes.popitem(last=False)
+
+    async def vectors(self, index: str) -> list[tuple[str, Vector]]:
+        """The unexpired members of ``index`` and their vectors."""
+        with self._guard:
+            members = self._indexes.get(index)
+            if members is None:
+                return []
+            now = self._clock()
+            for member in [m for m, (expires, _) in members.items() if expires <= now]:
+                del members[member]
+            return [(member, vector) for member, (_, vector) in members.items()]
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+def _pack(vector: Vector) -> str:
+    return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
+
+
+def _unpack(data: str) -> Vector:
+    raw = base64.b64decode(data)
+    return struct.unpack(f"<{len(raw) // 4}f", raw)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class RedisCacheBackend:
+    """Redis storage shared by every process; entries expire server-side.
+
+    An index is one sorted set: members are ``<entry digest>:<packed vector>``,
+    scored by expiry time (ms), so pruning expired and oldest members is one
+    atomic MULTI with the insert. Works with plain Redis (no modules). Every key
+    starts with ``prefix``; the cache service adds the workspace namespace.
+    """
+
+    def __init__(self, client: Redis, *, prefix: str, owns_client: bool = False) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._owns_client = owns_client
+
+    async def get(self, key: str) -> bytes | None:
+        """The entry under ``key``, or None if absent or expired."""
+        try:
+            value = await self._client.get(self._prefix + key)
+        except (RedisError, OSError) as exc:
+            raise CacheBackendError(f"redis get failed: {exc}") from exc
+        if value is None:
+            return None
+        return value.encode() if isinstance(value, str) else bytes(value)
+
+    async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
+        """Store ``value`` under ``key`` for ``ttl_seconds`` (millisecond precision)."""
+        try:
+            await self._client.set(self._prefix + key, value, px=max(1, round(ttl_seconds * 1000)))
+        except (RedisError, OSError) as exc:
+            raise CacheBackendError(f"redis set failed: {exc}") from exc
+
+    async def add_vector(
+        self, index: str, member: str, vector: Vector, ttl_seconds: float, max_entries: int
+    ) -> None:
+        """Add ``member`` to ``index``, keeping only its newest ``max_entries`` members."""
+        key = self._prefix + index
+        now_ms = int(time.time() * 1000)
+        ttl_ms = max(1, round(ttl_seconds * 1000))
+        try:
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.zremrangebyscore(key, "-inf", now_ms)
+                pipe.zadd(key, {f"{member}:{_pack(vector)}": now_ms + ttl_ms})
+                pipe.zremrangebyrank(key, 0, -(max_entries + 1))
+                pipe.pexpire(key, ttl_ms)  # the index lives as long as its newest member
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise CacheBackendError(f"redis vector add failed: {exc}") from exc
+
+    async def vectors(self, index: str) -> list[tuple[str, Vector]]:
+        """The unexpired members of ``index`` and their vectors."""
+        now_ms = int(time.time() * 1000)
+        try:
+            raw = await self._client.zrangebyscore(self._prefix + index, now_ms, "+inf")
+        except (RedisError, OSError) as exc:
+            raise CacheBackendError(f"redis vector read failed: {exc}") from exc
+        result = []
+        for item in raw:
+            member, _, packed = _text(item).partition(":")
+            try:
+                result.append((member, _unpack(packed)))
+            except (ValueError, struct.error):
+                continue  # a foreign or truncated member: skip it, never fail the request
+        return result
+
+    async def close(self) -> None:
+        """Close the client if this backend created it."""
+        if self._owns_client:
+            await self._client.aclose()

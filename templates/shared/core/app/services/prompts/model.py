@@ -1,0 +1,259 @@
+"""One prompt version: its file format, its hash, and strict variable rendering.
+
+A prompt file is ``app/prompts/<name>/v<N>.md``: YAML front matter between ``---``
+lines (hints and variables), then the body, which is the system prompt template::
+
+    ---
+    description: Shorter summaries for mobile.
+    model: gpt-4.1-mini          # optional hints
+    temperature: 0.2
+    max_output_tokens: 600
+    variables: {audience: general readers}   # or a list of required names
+    ---
+    Summarize for {{ audience }} in at most five sentences.
+
+Placeholders are ``{{ name }}``; every placeholder must be declared and every
+declared variable used. Rendering is strict: a missing variable is an error,
+never an empty string.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from app.core.catalog_types import WorkflowInfo
+from app.services.llm.types import ChatRequest, Message
+
+NAME_RE = re.compile(r"[a-z][a-z0-9_]*")  # use fullmatch
+VERSION_FILE_RE = re.compile(r"v([1-9][0-9]*)\.md")  # use fullmatch
+VARIABLE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+FRONT_MATTER_KEYS = ("description", "model", "temperature", "max_output_tokens", "variables")
+
+
+class PromptError(Exception):
+    """Base of the prompt errors; the message names the prompt or file concerned."""
+
+
+class PromptFormatError(PromptError):
+    """A prompt file (or a body to publish) is not a valid prompt."""
+
+
+class PromptVariableError(PromptError):
+    """Rendering got a missing, unknown or unusable variable."""
+
+
+class PromptNotFoundError(PromptError):
+    """No such prompt, or no such published version."""
+
+
+class PromptIntegrityError(PromptError):
+    """A published version's file no longer matches its hash in the lock file."""
+
+
+def content_sha256(text: str) -> str:
+    """The hash recorded in ``prompts.lock``: sha256 of the UTF-8 text, LF line endings.
+
+    Line endings are normalised so a checkout with CRLF (git autocrlf) is not
+    mistaken for an edit.
+    """
+    normalised = text.replace("\r\n", "\n").replace("\r", "\n")
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+def format_ref(name: str, version: int) -> str:
+    """The label recorded on ledger rows, e.g. ``summarize@v3``."""
+    return f"{name}@v{version}"
+
+
+@dataclass(frozen=True, slots=True)
+class PromptHints:
+    """What the prompt's author suggests; the workflow's limits still apply."""
+
+    model: str | None = None
+    temperature: float | None = None
+    max_output_tokens: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    name: str
+    default: str | None = None  # None: the caller must give it
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+
+@dataclass(frozen=True, slots=True)
+class PromptVersion:
+    """A published prompt version, loaded and verified against the lock file."""
+
+    name: str
+    version: int
+    body: str  # the system prompt template
+    description: str
+    hints: PromptHints
+    variables: tuple[Variable, ...]
+    sha256: str
+    path: Path
+
+    @property
+    def ref(self) -> str:
+        """``name@vN``: what the usage layer records on every ledger row."""
+        return format_ref(self.name, self.version)
+
+    def render(self, variables: Mapping[str, object] | None = None) -> str:
+        """The system prompt with ``variables`` substituted (defaults fill the gaps).
+
+        Raises PromptVariableError for a missing required variable, an undeclared
+        one, or a value that is not text or a number (``None`` would render "None").
+        """
+        given = dict(variables or {})
+        declared = {v.name: v for v in self.variables}
+        unknown = sorted(set(given) - set(declared))
+        if unknown:
+            raise PromptVariableError(
+                f"{self.ref} does not declare variable(s) {', '.join(unknown)} "
+                f"(declared: {', '.join(declared) or 'none'}; see {self.path})"
+            )
+        missing = sorted(n for n, v in declared.items() if v.required and n not in given)
+        if missing:
+            raise PromptVariableError(
+                f"{self.ref} needs variable(s) {', '.join(missing)} (declared in {self.path})"
+            )
+        values: dict[str, str] = {n: v.default for n, v in declared.items() if v.default is not None}
+        for key, value in given.items():
+            if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+                raise PromptVariableError(
+                    f"{self.ref}: variable {key} must be text or a number, "
+                    f"not {type(value).__name__}"
+                )
+            values[key] = str(value)
+        # One pass: a value containing "{{ x }}" is inserted verbatim, never expanded.
+        return PLACEHOLDER_RE.sub(lambda m: values[m.group(1)], self.body)
+
+    def messages(
+        self, user_input: str, variables: Mapping[str, object] | None = None
+    ) -> tuple[Message, ...]:
+        """The rendered system prompt followed by the user's input."""
+        return (Message("system", self.render(variables)), Message("user", user_input))
+
+    def chat_request(
+        self,
+        user_input: str,
+        *,
+        workflow: WorkflowInfo,
+        variables: Mapping[str, object] | None = None,
+        model: str | None = None,
+    ) -> ChatRequest:
+        """A gateway request for this version: hints apply within the workflow's limits.
+
+        ``model`` (the caller's explicit choice) wins over the prompt's model hint.
+        """
+        limit = workflow.max_output_tokens
+        hinted = self.hints.max_output_tokens
+        return ChatRequest(
+            messages=self.messages(user_input, variables),
+            max_output_tokens=min(limit, hinted) if hinted else limit,
+            temperature=self.hints.temperature,
+            model=model or self.hints.model,
+        )
+
+
+def _split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.startswith("---\n"):
+        return {}, text
+    end = text.find("\n---\n", 3)
+    if end == -1 and text.endswith("\n---"):
+        end = len(text) - 4
+    if end == -1:
+        raise PromptFormatError(f"{source}: front matter opened with --- is never closed")
+    try:
+        meta = yaml.safe_load(text[4 : end + 1])
+    except yaml.YAMLError as exc:
+        raise PromptFormatError(f"{source}: front matter is not valid YAML: {exc}") from exc
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise PromptFormatError(f"{source}: front matter must be a mapping of keys to values")
+    return meta, text[end + 5 :]
+
+
+def _variables(raw: object, source: str) -> tuple[Variable, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, list):
+        items: list[tuple[object, object]] = [(name, None) for name in raw]
+    elif isinstance(raw, dict):
+        items = list(raw.items())
+    else:
+        raise PromptFormatError(f"{source}: variables must be a list of names or a mapping")
+    result = []
+    for name, default in items:
+        if not isinstance(name, str) or not VARIABLE_RE.fullmatch(name):
+            raise PromptFormatError(f"{source}: variable name {name!r} is not an identifier")
+        if default is not None and not isinstance(default, str | int | float):
+            raise PromptFormatError(f"{source}: default of variable {name} must be text")
+        result.append(Variable(name, None if default is None else str(default)))
+    return tuple(result)
+
+
+def _optional(meta: dict[str, Any], key: str, kind: type | tuple[type, ...], source: str) -> Any:
+    value = meta.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
+        raise PromptFormatError(f"{source}: {key} has the wrong type ({value!r})")
+    return value
+
+
+def parse_prompt(text: str, *, name: str, version: int, path: Path) -> PromptVersion:
+    """Parse and validate one prompt file's ``text`` (nothing is checked against the lock)."""
+    source = str(path)
+    meta, body = _split_front_matter(text, source)
+    unknown = sorted(set(meta) - set(FRONT_MATTER_KEYS))
+    if unknown:
+        raise PromptFormatError(
+            f"{source}: unknown front matter key(s) {', '.join(map(str, unknown))} "
+            f"(allowed: {', '.join(FRONT_MATTER_KEYS)})"
+        )
+    body = body.strip()
+    if not body:
+        raise PromptFormatError(f"{source}: the prompt body is empty")
+    variables = _variables(meta.get("variables"), source)
+    declared = {v.name for v in variables}
+    used = set(PLACEHOLDER_RE.findall(body))
+    if used - declared:
+        raise PromptFormatError(
+            f"{source}: body uses undeclared variable(s) {', '.join(sorted(used - declared))}"
+        )
+    if declared - used:
+        raise PromptFormatError(
+            f"{source}: declared variable(s) {', '.join(sorted(declared - used))} are never used"
+        )
+    temperature = _optional(meta, "temperature", (int, float), source)
+    max_tokens = _optional(meta, "max_output_tokens", int, source)
+    if max_tokens is not None and max_tokens <= 0:
+        raise PromptFormatError(f"{source}: max_output_tokens must be positive")
+    return PromptVersion(
+        name=name,
+        version=version,
+        body=body,
+        description=_optional(meta, "description", str, source) or "",
+        hints=PromptHints(
+            model=_optional(meta, "model", str, source),
+            temperature=None if temperature is None else float(temperature),
+            max_output_tokens=max_tokens,
+        ),
+        variables=variables,
+        sha256=content_sha256(text),
+        path=path,
+    )

@@ -1,0 +1,64 @@
+"""The usage layer: every model call tagged, limited, capped, logged and priced.
+
+See ``docs/usage.md``. Product code builds a ``CallContext`` and calls
+``UsageService.run`` (or ``stream``); the web layer maps the ``UsageError``
+subclasses to their ``status`` and sends ``UsageOutcome.headers()``.
+"""
+
+from app.services.usage.accounts import Accounts, IssuedKey, Principal, hash_key
+from app.services.usage.budget import BudgetStatus, UsageWarningInfo
+from app.services.usage.credits import CreditBalance
+from app.services.usage.entitlements import Entitlement
+from app.services.usage.errors import (
+    CapExceeded,
+    ContextTooLarge,
+    CreditsExhausted,
+    RateLimited,
+    RequestInProgress,
+    UsageError,
+)
+from app.services.usage.ratelimit import (
+    MemoryRateLimiter,
+    RateDecision,
+    RateLimiter,
+    RedisRateLimiter,
+    rate_limiter_for,
+)
+from app.services.usage.service import (
+    CacheHit,
+    CallContext,
+    SweepReport,
+    UsageOutcome,
+    UsageService,
+    UsageStream,
+)
+from app.services.usage.tenancy import TenantDatabase
+
+__all__ = [
+    "Accounts",
+    "BudgetStatus",
+    "CacheHit",
+    "CallContext",
+    "CapExceeded",
+    "ContextTooLarge",
+    "CreditBalance",
+    "CreditsExhausted",
+    "Entitlement",
+    "IssuedKey",
+    "MemoryRateLimiter",
+    "Principal",
+    "RateDecision",
+    "RateLimited",
+    "RateLimiter",
+    "RedisRateLimiter",
+    "RequestInProgress",
+    "SweepReport",
+    "TenantDatabase",
+    "UsageError",
+    "UsageOutcome",
+    "UsageService",
+    "UsageStream",
+    "UsageWarningInfo",
+    "hash_key",
+    "rate_limiter_for",
+]

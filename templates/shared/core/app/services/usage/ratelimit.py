@@ -1,0 +1,131 @@
+"""Per-user rate limits: a leaky bucket, as GCRA (generic cell rate algorithm).
+
+A bucket that drains at the tier's rate and holds ``burst`` requests: one state
+value per key (the theoretical arrival time, TAT), so every check is a single
+compare-and-set. A refused request does not touch the state, so hammering does
+not push the next allowed moment further away.
+
+Two backends: in-process memory (the default; one process) and Redis (one Lua
+script per check, atomic on the server, using the server's clock) for several
+workers or instances.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+from app.core.flavour import Lock
+
+
+@dataclass(frozen=True, slots=True)
+class RateDecision:
+    allowed: bool
+    retry_after: float = 0.0  # seconds until a request would be allowed (0 when allowed)
+
+
+class RateLimiter(Protocol):
+    """Admit or refuse one request for ``key`` at ``per_minute`` with room for ``burst``."""
+
+    async def acquire(self, key: str, *, per_minute: int, burst: int) -> RateDecision: ...
+
+    async def close(self) -> None: ...
+
+
+def _interval_and_tolerance(per_minute: int, burst: int) -> tuple[float, float]:
+    if per_minute <= 0 or burst <= 0:
+        raise ValueError("per_minute and burst must be positive")
+    interval = 60.0 / per_minute
+    # A full bucket admits `burst` requests at once: the TAT may run that far ahead.
+    return interval, interval * (burst - 1)
+
+
+class MemoryRateLimiter:
+    """GCRA in this process's memory: exact for one process, shared by its threads/tasks."""
+
+    def __init__(
+        self, *, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000
+    ) -> None:
+        self._clock = clock
+        self._max_keys = max_keys
+        self._tat: dict[str, float] = {}
+        self._lock = Lock()
+
+    async def acquire(self, key: str, *, per_minute: int, burst: int) -> RateDecision:
+        """Admit (and count) one request, or say how long to wait."""
+        interval, tolerance = _interval_and_tolerance(per_minute, burst)
+        async with self._lock:
+            now = self._clock()
+            tat = max(self._tat.get(key, now), now)
+            wait = tat - tolerance - now
+            if wait > 0:
+                return RateDecision(allowed=False, retry_after=wait)
+            self._tat[key] = tat + interval
+            if len(self._tat) > self._max_keys:
+                self._prune(now)
+        return RateDecision(allowed=True)
+
+    def _prune(self, now: float) -> None:
+        # A key whose TAT has passed is indistinguishable from a key never seen.
+        self._tat = {key: tat for key, tat in self._tat.items() if tat > now}
+
+    async def close(self) -> None:
+        """Nothing to release; here for the common interface."""
+
+
+# KEYS[1]: the bucket; ARGV: emission interval and burst tolerance, in microseconds.
+# Returns {1, 0} when admitted, {0, microseconds to wait} when refused.
+GCRA_SCRIPT = """
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local tat = tonumber(redis.call('GET', KEYS[1]))
+if not tat or tat < now then tat = now end
+local wait = tat - tolerance - now
+if wait > 0 then return {0, math.ceil(wait)} end
+local new_tat = tat + interval
+local ttl_ms = math.ceil((new_tat - now) / 1000) + 1
+redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', ttl_ms)
+return {1, 0}
+"""
+
+
+class RedisRateLimiter:
+    """GCRA in Redis: one atomic script per check, so any number of processes agree."""
+
+    def __init__(self, redis: Redis, *, prefix: str = "ratelimit:") -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._script = redis.register_script(GCRA_SCRIPT)
+
+    @classmethod
+    def from_url(cls, url: str, *, prefix: str = "ratelimit:") -> RedisRateLimiter:
+        """A limiter with its own connection pool to ``url``."""
+        return cls(Redis.from_url(url), prefix=prefix)
+
+    async def acquire(self, key: str, *, per_minute: int, burst: int) -> RateDecision:
+        """Admit (and count) one request, or say how long to wait."""
+        interval, tolerance = _interval_and_tolerance(per_minute, burst)
+        allowed, wait_us = await self._script(
+            keys=[self._prefix + key],
+            args=[round(interval * 1_000_000), round(tolerance * 1_000_000)],
+        )
+        if allowed:
+            return RateDecision(allowed=True)
+        return RateDecision(allowed=False, retry_after=int(wait_us) / 1_000_000)
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        await self._redis.aclose()
+
+
+def rate_limiter_for(redis_url: str | None, *, prefix: str = "ratelimit:") -> RateLimiter:
+    """Redis when ``redis_url`` is set (several workers), else this process's memory."""
+    if redis_url:
+        return RedisRateLimiter.from_url(redis_url, prefix=prefix)
+    return MemoryRateLimiter()

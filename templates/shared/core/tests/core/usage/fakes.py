@@ -1,0 +1,137 @@
+"""A deterministic stand-in for the gateway (the boundary to the providers).
+
+It implements the ``ChatGateway`` protocol: fixed usage and cost, an optional
+failure, and streams that report partial usage when closed early.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from app.core.catalog import MODELS
+from app.core.catalog_types import TierInfo, WorkflowInfo
+from app.services.llm.errors import GatewayError
+from app.services.llm.types import (
+    Attempt,
+    AttemptOutcome,
+    ChatRequest,
+    ChatResult,
+    RoutingDecision,
+    StreamEnd,
+    StreamEvent,
+    TextDelta,
+    Usage,
+    UsageSource,
+)
+
+CHUNKS = ("Hello", ", ", "world", ".")
+
+
+@dataclass
+class FakeGateway:
+    """Answers every request with ``CHUNKS`` on the tier's first allowed model."""
+
+    cost_usd: Decimal | None = Decimal("0.001")
+    usage: Usage = field(
+        default_factory=lambda: Usage(
+            input_tokens=100, output_tokens=20, cached_input_tokens=0, source=UsageSource.reported
+        )
+    )
+    fail_with: GatewayError | None = None
+    fail_after_chunks: int | None = None  # streams: raise fail_with after this many deltas
+    calls: int = 0
+
+    def model_for(self, request: ChatRequest, tier: TierInfo) -> str:
+        return request.model or next(m for m in tier.allowed_models if m in MODELS)
+
+    def result(self, request: ChatRequest, tier: TierInfo, text: str = "".join(CHUNKS)) -> ChatResult:
+        model = self.model_for(request, tier)
+        provider = MODELS[model].routes[0][0]
+        attempt = Attempt(
+            provider=provider,
+            model=model,
+            key_index=0,
+            outcome=AttemptOutcome.ok,
+            status=200,
+            latency_ms=1.0,
+            usage=self.usage,
+            cost_usd=self.cost_usd,
+        )
+        return ChatResult(
+            text=text,
+            model=model,
+            provider=provider,
+            usage=self.usage,
+            cost_usd=self.cost_usd,
+            attempts=(attempt,),
+            routing=RoutingDecision(strategy="fake", candidates=(model,)),
+            finish_reason="stop",
+        )
+
+    async def chat(
+        self, request: ChatRequest, *, workflow: WorkflowInfo, tier: TierInfo
+    ) -> ChatResult:
+        self.calls += 1
+        if self.fail_with is not None:
+            raise self.fail_with
+        return self.result(request, tier)
+
+    def stream(
+        self, request: ChatRequest, *, workflow: WorkflowInfo, tier: TierInfo
+    ) -> FakeStream:
+        self.calls += 1
+        return FakeStream(self, request, tier)
+
+
+class FakeStream:
+    """The fake's stream; ``result`` is set however it ends (as the real gateway's is)."""
+
+    def __init__(self, gateway: FakeGateway, request: ChatRequest, tier: TierInfo) -> None:
+        self.gateway = gateway
+        self.result: ChatResult | None = None
+        self.closed = False
+        self._events = self._run(request, tier)
+
+    def __aiter__(self) -> FakeStream:
+        return self
+
+    async def __anext__(self) -> StreamEvent:
+        return await self._events.__anext__()
+
+    async def aclose(self) -> None:
+        self.closed = True
+        await self._events.aclose()
+
+    async def _run(self, request: ChatRequest, tier: TierInfo) -> AsyncIterator[StreamEvent]:
+        sent: list[str] = []
+        try:
+            for index, chunk in enumerate(CHUNKS):
+                if self.gateway.fail_after_chunks == index and self.gateway.fail_with:
+                    raise self.gateway.fail_with
+                sent.append(chunk)
+                yield TextDelta(chunk)
+            self.result = self.gateway.result(request, tier)
+            yield StreamEnd(self.result)
+        finally:
+            if self.result is None:
+                # Closed early: half the output tokens, at half the cost.
+                full = self.gateway.result(request, tier, "".join(sent))
+                usage = replace(full.usage, output_tokens=full.usage.output_tokens // 2)
+                cost = None if full.cost_usd is None else full.cost_usd / 2
+                self.result = replace(full, usage=usage, cost_usd=cost)
+
+
+def failed_attempt(model: str, outcome: AttemptOutcome, cost: Decimal | None = Decimal(0)) -> Attempt:
+    """An attempt that failed at the first route of ``model``."""
+    return Attempt(
+        provider=MODELS[model].routes[0][0],
+        model=model,
+        key_index=0,
+        outcome=outcome,
+        status=503 if outcome is AttemptOutcome.server_error else None,
+        latency_ms=5.0,
+        cost_usd=cost,
+        error=str(outcome),
+    )
