@@ -78,7 +78,7 @@ def new(
 
         with err.status(f"rendering {product.product.name} ({chosen.value})"):
             project = render_project(
-                product, spec_text=source.read_text(encoding="utf-8"), framework=chosen
+                product, spec_text=source.read_text(encoding="utf-8-sig"), framework=chosen
             )
         if out is not None:
             write_tree(project, out, force=force)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from app.services.api.errors import (
@@ -58,6 +57,6 @@ def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-    for kind in (ApiError, UsageError, GatewayError, PromptError, ValidationError):
+    for kind in (ApiError, UsageError, GatewayError, PromptError):
         app.add_exception_handler(kind, _service_error)
     app.add_exception_handler(Exception, _unhandled)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
-
 from fastapi import FastAPI
 
 from app.core.catalog import PRODUCT_NAME
@@ -13,24 +11,19 @@ from app.core.config import Settings, get_settings
 from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, CallerHeadersMiddleware
 from app.routers import billing, chat, credit, health, llm_router, prompt_template, usage
-from app.services.api.runtime import max_body_bytes, open_runtime
+from app.services.api.runtime import RuntimeOptions, max_body_bytes, open_runtime
 from app.services.api.service import ApiService
-from app.services.llm.types import ChatGateway
 
 
 def create_app(
-    settings: Settings | None = None,
-    *,
-    gateway: ChatGateway | None = None,
-    prompts_root: Path | None = None,
+    settings: Settings | None = None, *, options: RuntimeOptions | None = None
 ) -> FastAPI:
-    """Build the app; tests pass their own ``Settings`` (and may pass a gateway and a
-    copy of the prompt catalogue)."""
+    """Build the app; tests pass their own ``Settings`` (and ``RuntimeOptions``)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await open_runtime(settings, gateway=gateway, prompts_root=prompts_root)
+        runtime = await open_runtime(settings, options)
         app.state.runtime = runtime
         app.state.engine = runtime.engine
         app.state.api = ApiService(runtime)
@@ -42,7 +35,7 @@ def create_app(
     app = FastAPI(title=PRODUCT_NAME, lifespan=lifespan)
     app.state.settings = settings
     # Added last = outermost: the headers wrap everything, the body cap wraps the routes.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes(settings))
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes(settings, options))
     app.add_middleware(CallerHeadersMiddleware)
     install_error_handlers(app)
     app.include_router(health.router)

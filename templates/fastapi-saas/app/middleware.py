@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.services.api.errors import ApiError
-from app.services.api.requests import BodyLimit
+from app.services.api.requests import DRAIN_BYTES, BodyLimit
 
 
 class ApiHTTPException(HTTPException):
@@ -32,23 +32,39 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = BodyLimit(self.max_bytes)
-        try:
-            limit.check_declared(Headers(scope=scope).get("content-length"))
-        except ApiError as error:
-            response = JSONResponse(error.to_json(), status_code=error.status)
-            await response(scope, receive, send)
-            return
+        more_body = True
 
         async def limited_receive() -> Message:
+            nonlocal more_body
             message = await receive()
             if message["type"] == "http.request":
+                more_body = message.get("more_body", False)
                 try:
                     limit.feed(len(message.get("body", b"")))
                 except ApiError as error:
+                    await _drain(receive, more_body)
                     raise ApiHTTPException(error) from None
             return message
 
+        try:
+            limit.check_declared(Headers(scope=scope).get("content-length"))
+        except ApiError as error:
+            await _drain(receive, more_body)
+            response = JSONResponse(error.to_json(), status_code=error.status)
+            await response(scope, receive, send)
+            return
         await self.app(scope, limited_receive, send)
+
+
+async def _drain(receive: Receive, more_body: bool) -> None:
+    """Read and drop up to DRAIN_BYTES of a refused body, so the 413 reaches the client."""
+    drained = 0
+    while more_body and drained <= DRAIN_BYTES:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        drained += len(message.get("body", b""))
+        more_body = message.get("more_body", False)
 
 
 class CallerHeadersMiddleware:

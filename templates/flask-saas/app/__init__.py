@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask
 
 from app.blueprints.billing_bp import billing_bp
@@ -15,22 +13,17 @@ from app.blueprints.prompt_template_bp import prompt_template_bp
 from app.blueprints.usage_bp import usage_bp
 from app.core.catalog import PRODUCT_NAME
 from app.core.config import Settings, get_settings
-from app.services.api.runtime import open_runtime
+from app.services.api.runtime import RuntimeOptions, open_runtime
 from app.services.api.service import ApiService
-from app.services.llm.types import ChatGateway
 from app.web import install
 
 
 def create_app(
-    settings: Settings | None = None,
-    *,
-    gateway: ChatGateway | None = None,
-    prompts_root: Path | None = None,
+    settings: Settings | None = None, *, options: RuntimeOptions | None = None
 ) -> Flask:
-    """Build the app; tests pass their own ``Settings`` (and may pass a gateway and a
-    copy of the prompt catalogue)."""
+    """Build the app; tests pass their own ``Settings`` (and ``RuntimeOptions``)."""
     settings = settings or get_settings()
-    runtime = open_runtime(settings, gateway=gateway, prompts_root=prompts_root)
+    runtime = open_runtime(settings, options)
     app = Flask(__name__)
     app.config["PRODUCT_NAME"] = PRODUCT_NAME
     app.extensions["settings"] = settings

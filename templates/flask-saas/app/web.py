@@ -20,6 +20,7 @@ from app.services.api import sse
 from app.services.api.auth import Caller
 from app.services.api.errors import ApiError, http_error, to_api_error
 from app.services.api.requests import (
+    DRAIN_BYTES,
     BodyLimit,
     decode_json,
     is_json,
@@ -80,13 +81,29 @@ class BodyLimitMiddleware:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         limit = BodyLimit(self.max_bytes)
+        raw = environ["wsgi.input"]
         try:
             limit.check_declared(environ.get("CONTENT_LENGTH") or None)
         except ApiError as error:
+            _drain(raw, int(environ["CONTENT_LENGTH"]))
             response = _error_response(error, close=True)
             return response(environ, start_response)
-        environ["wsgi.input"] = _LimitedInput(environ["wsgi.input"], limit)
-        return self.wsgi_app(environ, start_response)
+        environ["wsgi.input"] = _LimitedInput(raw, limit)
+        result = self.wsgi_app(environ, start_response)
+        if limit.exceeded and environ.get("wsgi.input_terminated"):
+            _drain(raw, None)
+        return result
+
+
+def _drain(stream: Any, declared: int | None) -> None:
+    """Read and drop up to DRAIN_BYTES of a refused body, so the 413 reaches the client
+    (closing a connection with unread bytes resets it)."""
+    left = DRAIN_BYTES if declared is None else min(declared, DRAIN_BYTES)
+    while left > 0:
+        data = stream.read(min(left, _CHUNK))
+        if not data:
+            return
+        left -= len(data)
 
 
 def read_body() -> bytes:

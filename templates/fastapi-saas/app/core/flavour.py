@@ -27,3 +27,19 @@ def run(main: Callable[[], Awaitable[T]]) -> T:
 async def gather(*calls: Callable[[], Awaitable[T]]) -> list[T]:
     """Run ``calls`` concurrently (one task each); their results, in order."""
     return list(await asyncio.gather(*(call() for call in calls)))
+
+
+# Shielded work in flight, kept referenced until done (the loop only keeps weak refs).
+_shielded: set[asyncio.Future[object]] = set()
+
+
+async def shield(call: Callable[[], Awaitable[T]]) -> T:
+    """Run ``call`` to completion even if the caller is cancelled meanwhile.
+
+    For bookkeeping that must not be lost (settling a call whose client went away):
+    the work finishes in the background; the caller still sees its cancellation.
+    """
+    task = asyncio.ensure_future(call())
+    _shielded.add(task)
+    task.add_done_callback(_shielded.discard)
+    return await asyncio.shield(task)

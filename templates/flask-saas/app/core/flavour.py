@@ -30,3 +30,8 @@ def gather(*calls: Callable[[], T]) -> list[T]:
     """Run ``calls`` concurrently (one thread each); their results, in order."""
     with ThreadPoolExecutor(max_workers=max(len(calls), 1)) as pool:
         return list(pool.map(lambda call: call(), calls))
+
+
+def shield(call: Callable[[], T]) -> T:
+    """Run ``call`` (threads are not cancelled midway: nothing to shield from)."""
+    return call()

@@ -14,10 +14,10 @@ from app.core.config import Settings
 
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
-    app = create_app(Settings(database_url=database_url))
+    app = create_app(Settings(database_url=database_url, redis_url=None))
     app.config["TESTING"] = True
     yield app
-    app.extensions["engine"].dispose()
+    app.extensions["runtime"].close()
 
 
 @pytest.fixture

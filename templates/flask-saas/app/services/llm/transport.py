@@ -50,26 +50,32 @@ class StreamingResponse:
 
     def __init__(self, response: urllib3.BaseHTTPResponse) -> None:
         self._response = response
+        self._complete = False  # the whole body was read: the connection can be reused
         self.status = response.status
         self.headers: Mapping[str, str] = response.headers
 
     def read(self) -> bytes:
         """The rest of the body (for error answers, which are small)."""
         try:
-            return self._response.read()
+            data = self._response.read()
         except HTTPError as exc:
             raise _transport_error(exc) from exc
+        self._complete = True
+        return data
 
     def next_chunk(self) -> bytes:
         """The next bytes received, as soon as any arrive; ``b""`` at the end."""
         try:
-            return self._response.read1(_READ_SIZE)
+            data = self._response.read1(_READ_SIZE)
         except HTTPError as exc:
             raise _transport_error(exc) from exc
+        self._complete = not data
+        return data
 
     def close(self) -> None:
-        """Close now: the socket is shut, so a half-read body never goes back to the pool."""
-        self._response.close()
+        """Close now. A half-read body shuts the socket; a finished one goes back to the pool."""
+        if not self._complete:
+            self._response.close()
         self._response.release_conn()
 
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from app.core.flavour import run
 
 # Command groups, in the order `--help` lists them.
-GROUPS: tuple[str, ...] = ("db", "prompts")
+GROUPS: tuple[str, ...] = ("db", "keys", "prompts")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,8 +2,8 @@
 
 - ``upgrade``: applies the migrations to ``DATABASE_URL`` (or ``--url``);
 - ``current``: prints the revision the database is at;
-- ``sweep``: releases reservations left by crashed processes and expires credits
-  (run it from cron or a scheduler every few minutes).
+- ``sweep``: closes calls a crashed process left pending (releasing what they held
+  on the cap and credits) and expires credit grants; run it every few minutes.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from app.services.usage.tenancy import TenantDatabase
 
 def register(subparsers: Any) -> None:
     """Add the ``db`` group and its commands."""
-    group = subparsers.add_parser("db", help="migrate the database and sweep stale reservations")
+    group = subparsers.add_parser("db", help="migrate the database, sweep abandoned calls")
     commands = group.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def add(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
@@ -35,12 +35,12 @@ def register(subparsers: Any) -> None:
     upgrade = add("upgrade", upgrade_db, "apply the migrations (to the latest by default)")
     upgrade.add_argument("revision", nargs="?", default="head", help="target revision")
     add("current", current_revision, "print the database's migration revision")
-    sweeping = add("sweep", sweep_db, "release abandoned reservations, expire credit grants")
+    sweeping = add("sweep", sweep_db, "close abandoned calls, expire credit grants")
     sweeping.add_argument(
         "--older-than-minutes",
         type=float,
         default=15.0,
-        help="a reservation older than this is abandoned (default: 15)",
+        help="a call pending for longer than this is abandoned (default: 15)",
     )
 
 
@@ -63,7 +63,7 @@ async def current_revision(args: argparse.Namespace) -> int:
 
 
 async def sweep_db(args: argparse.Namespace) -> int:
-    """Release reservations older than ``--older-than-minutes`` and expire due grants."""
+    """Close calls pending longer than ``--older-than-minutes``; expire due grants."""
     engine = create_engine_for(_url(args))
     try:
         report = await sweep(
@@ -74,7 +74,7 @@ async def sweep_db(args: argparse.Namespace) -> int:
     finally:
         await engine.dispose()
     print(
-        f"released {report.reservations_released} reservations, "
+        f"closed {report.calls_abandoned} abandoned calls, "
         f"expired {report.credits_expired_micros} micro-USD of credits",
         file=sys.stderr,
     )

@@ -22,6 +22,11 @@ class Settings(BaseSettings):
         default=None, description="Enables Redis-backed limits and cache when set."
     )
     log_level: str = "INFO"
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        gt=0,
+        description="Largest request body accepted (chunked bodies too); larger ones get 413.",
+    )
 
 
 @lru_cache

@@ -43,6 +43,11 @@ def run_migrations_online() -> None:
     engine = create_engine(database_url(), poolclass=NullPool)
     try:
         with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                # Write-ahead logging: readers never block the writer, and a commit is one
+                # fsync instead of three. The mode is stored in the database file itself.
+                connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+                connection.commit()
             context.configure(
                 connection=connection,
                 target_metadata=target_metadata,

@@ -13,7 +13,6 @@ from app.models.usage import (
     UsageBudget,
     UsageDaily,
     UsageEvent,
-    UsageReservation,
     UsageWarning,
 )
 
@@ -29,7 +28,6 @@ TENANT_TABLES: dict[str, str] = {
             UsageEvent,
             BillingOutbox,
             UsageBudget,
-            UsageReservation,
             UsageDaily,
             UsageWarning,
             CreditAccount,
@@ -54,7 +52,6 @@ __all__ = [
     "UsageBudget",
     "UsageDaily",
     "UsageEvent",
-    "UsageReservation",
     "UsageWarning",
     "User",
     "Workspace",

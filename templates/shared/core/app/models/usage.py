@@ -1,7 +1,10 @@
-"""The usage ledger and what keeps it exact: budgets, reservations, warnings, outbox.
+"""The usage ledger and what keeps it exact: budgets, warnings, the billing outbox.
 
-Every model call leaves one self-contained ``ai_usage_events`` row. Money is
-integer micro-USD; an unknown cost is NULL, never 0.
+Every model call leaves one self-contained ``ai_usage_events`` row. The row is
+written when the call is admitted (outcome ``pending``, holding its worst-case
+cost on the budget) and completed when it settles, so a call whose process died
+is still on the ledger, and the sweep can release what it held. Money is integer
+micro-USD; an unknown cost is NULL, never 0.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from app.models.base import Base, Micros, new_id, utcnow
 class CallOutcome(StrEnum):
     """How a call ended, from the product's point of view."""
 
+    pending = "pending"  # admitted, in flight (its worst case is held on the budget)
     ok = "ok"
     failed = "failed"  # every provider failed, or the stream broke
     cancelled = "cancelled"  # the consumer stopped reading a stream
@@ -39,6 +43,7 @@ class UsageEvent(Base):
         Index(None, "workspace_id", "created_at"),
         Index(None, "workspace_id", "user_id", "created_at"),
         Index(None, "workspace_id", "workflow", "created_at"),
+        Index(None, "outcome", "created_at"),  # the sweep looks for old pending rows
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -69,8 +74,12 @@ class UsageEvent(Base):
     settled_micros: Mapped[Micros] = mapped_column(default=0)
     # For cache hits: what the call would have cost at list price.
     saved_cost_micros: Mapped[Micros | None]
-    # "cap" (the tier's monthly allowance) or "credits" (prepaid), when charged.
+    # What was charged: "plan" (the tier's monthly allowance), "credits" (prepaid,
+    # within the cap) or "overage" (hybrid billing past the cap: credits alone).
     funding: Mapped[str | None] = mapped_column(String(16))
+    # The worst case held while the call was in flight, on the cap and on credits.
+    held_micros: Mapped[Micros] = mapped_column(default=0)
+    credit_held_micros: Mapped[Micros] = mapped_column(default=0)
 
     outcome: Mapped[str] = mapped_column(String(16))
     error_code: Mapped[str | None] = mapped_column(String(64))
@@ -127,30 +136,6 @@ class UsageBudget(Base):
     spent_micros: Mapped[Micros] = mapped_column(default=0)
     reserved_micros: Mapped[Micros] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-class UsageReservation(Base):
-    """A call in flight: its worst-case cost, held until it settles (or a sweep frees it)."""
-
-    __tablename__ = "usage_reservations"
-    __table_args__ = (
-        # A second request with the same key while the first runs is refused.
-        UniqueConstraint("workspace_id", "idempotency_key"),
-    )
-
-    # The id the call's ledger row will have.
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    workspace_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
-    )
-    user_id: Mapped[uuid.UUID | None]
-    period_start: Mapped[date]
-    amount_micros: Mapped[Micros]  # held on the budget (0 when credits fund the call)
-    credit_hold_micros: Mapped[Micros] = mapped_column(default=0)
-    funding: Mapped[str] = mapped_column(String(16))
-    idempotency_key: Mapped[str | None] = mapped_column(String(255))
-    workflow: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class UsageDaily(Base):

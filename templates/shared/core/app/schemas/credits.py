@@ -34,5 +34,4 @@ class CreditGrantBody(BaseModel):
 class CreditGrantResult(BaseModel):
     grant_id: str
     amount_usd: str
-    created: bool = Field(description="False when the reference had already been granted.")
     balance: CreditBalance

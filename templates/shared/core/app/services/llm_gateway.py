@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from app.core.catalog_types import CircuitBreakerPolicy, ModelInfo, TierInfo, WorkflowInfo
+from app.core.flavour import sleep
 from app.services.llm.adapters import adapter_for
 from app.services.llm.adapters.base import (
     Completion,
@@ -40,6 +41,7 @@ from app.services.llm.errors import AllProvidersFailed, RequestRejected, StreamI
 from app.services.llm.http import TransportError, TransportTimeout
 from app.services.llm.keys import KeyRing
 from app.services.llm.local import PROVIDER as LOCAL
+from app.services.llm.local import STREAM_DELAY_SECONDS as LOCAL_STREAM_DELAY_SECONDS
 from app.services.llm.local import local_answer, local_chunks, local_usage
 from app.services.llm.pricing import cost_usd, estimate_tokens
 from app.services.llm.routing import STRATEGIES, Route, plan_route
@@ -307,8 +309,14 @@ class LLMGateway:
             except ProtocolViolation as exc:
                 provider.breaker.record_failure()
                 attempt = self._attempt(
-                    provider, model, key_index, AttemptOutcome.server_error, 200, started,
-                    usage=Usage(), error=str(exc),
+                    provider,
+                    model,
+                    key_index,
+                    AttemptOutcome.server_error,
+                    200,
+                    started,
+                    usage=Usage(),
+                    error=str(exc),
                 )
                 return attempt, None
             provider.breaker.record_success()
@@ -439,8 +447,14 @@ class LLMGateway:
                     text = "".join(inflight.parts)
                     usage = parser.usage(route.input_tokens, text)
                     attempt = self._attempt(
-                        provider, model, key_index, outcome, 200, inflight.started,
-                        usage=usage, error=error,
+                        provider,
+                        model,
+                        key_index,
+                        outcome,
+                        200,
+                        inflight.started,
+                        usage=usage,
+                        error=error,
                     )
                     attempts.append(attempt)
                     inflight = None
@@ -454,7 +468,10 @@ class LLMGateway:
                     provider.breaker.record_failure()
                     logger.warning(
                         "LLM stream from %s (%s, key #%d) broke: %s",
-                        provider.name, model.id, key_index, error,
+                        provider.name,
+                        model.id,
+                        key_index,
+                        error,
                     )
                     if text:
                         # Text already reached the consumer: no failover, an explicit error.
@@ -494,15 +511,28 @@ class LLMGateway:
             else:  # the request may have reached the provider: count its input
                 usage = Usage(input_tokens=route.input_tokens, source=UsageSource.estimated)
             attempt = self._attempt(
-                inflight.provider, inflight.model, inflight.key_index, AttemptOutcome.cancelled,
-                200 if inflight.parser is not None else None, inflight.started,
-                usage=usage, error="the consumer stopped reading",
+                inflight.provider,
+                inflight.model,
+                inflight.key_index,
+                AttemptOutcome.cancelled,
+                200 if inflight.parser is not None else None,
+                inflight.started,
+                usage=usage,
+                error="the consumer stopped reading",
             )
             attempts.append(attempt)
-            model_id, provider_name, cost = inflight.model.id, inflight.provider.name, attempt.cost_usd
+            model_id, provider_name, cost = (
+                inflight.model.id,
+                inflight.provider.name,
+                attempt.cost_usd,
+            )
         logger.info(
             "LLM stream cancelled by the consumer after %d chars (%s, %s): usage %s/%s tokens (%s)",
-            len(text), provider_name, model_id, usage.input_tokens, usage.output_tokens,
+            len(text),
+            provider_name,
+            model_id,
+            usage.input_tokens,
+            usage.output_tokens,
             usage.source.value,
         )
         return ChatResult(
@@ -576,7 +606,9 @@ class LLMGateway:
         )
         sent: list[str] = []
         try:
-            for piece in local_chunks(full):
+            for index, piece in enumerate(local_chunks(full)):
+                if index:
+                    await sleep(LOCAL_STREAM_DELAY_SECONDS)
                 sent.append(piece)
                 yield TextDelta(piece)
         except BaseException:
@@ -656,12 +688,18 @@ class LLMGateway:
             provider.keys.back_off(settings.quota_backoff_seconds)
             logger.warning(
                 "LLM provider %s is out of money or quota (HTTP %d: %s); backing off %.0f s",
-                provider.name, status, verdict.message, settings.quota_backoff_seconds,
+                provider.name,
+                status,
+                verdict.message,
+                settings.quota_backoff_seconds,
             )
         elif outcome is AttemptOutcome.auth_failed and provider.keys.disable(key_index):
             logger.error(
                 "LLM provider %s rejected key #%d (HTTP %d: %s); it is disabled until restart",
-                provider.name, key_index, status, verdict.message,
+                provider.name,
+                key_index,
+                status,
+                verdict.message,
             )
         if outcome in _UNHEALTHY:
             provider.breaker.record_failure()
@@ -670,12 +708,23 @@ class LLMGateway:
         if outcome not in (AttemptOutcome.auth_failed, AttemptOutcome.quota_exhausted):
             logger.warning(
                 "LLM call to %s (%s, key #%d) failed: HTTP %d %s: %s",
-                provider.name, model.id, key_index, status, outcome.value, verdict.message,
+                provider.name,
+                model.id,
+                key_index,
+                status,
+                outcome.value,
+                verdict.message,
             )
         # Error answers are not billed.
         return self._attempt(
-            provider, model, key_index, outcome, status, started,
-            usage=Usage(source=UsageSource.reported), error=verdict.message,
+            provider,
+            model,
+            key_index,
+            outcome,
+            status,
+            started,
+            usage=Usage(source=UsageSource.reported),
+            error=verdict.message,
         )
 
     def _result(
@@ -708,9 +757,15 @@ class LLMGateway:
         result = self._result(text, finish_reason, attempt, attempts, route)
         logger.info(
             "LLM call ok: %s via %s (key #%s) %d+%d tokens (%s), $%s, %.0f ms, %d retries",
-            result.model, result.provider, attempt.key_index, result.usage.input_tokens,
-            result.usage.output_tokens, result.usage.source.value, result.cost_usd,
-            attempt.latency_ms, result.retries,
+            result.model,
+            result.provider,
+            attempt.key_index,
+            result.usage.input_tokens,
+            result.usage.output_tokens,
+            result.usage.source.value,
+            result.cost_usd,
+            attempt.latency_ms,
+            result.retries,
         )
         return result
 

@@ -28,7 +28,6 @@ TENANT_TABLES: dict[str, str] = {
     "ai_usage_events": "workspace_id",
     "billing_outbox": "workspace_id",
     "usage_budgets": "workspace_id",
-    "usage_reservations": "workspace_id",
     "usage_daily": "workspace_id",
     "usage_warnings": "workspace_id",
     "credit_accounts": "workspace_id",
@@ -131,6 +130,8 @@ def upgrade() -> None:
         _money("settled_micros"),
         _money("saved_cost_micros", nullable=True),
         sa.Column("funding", sa.String(16)),
+        _money("held_micros"),
+        _money("credit_held_micros"),
         sa.Column("outcome", sa.String(16), nullable=False),
         sa.Column("error_code", sa.String(64)),
         sa.Column("error", sa.String(500)),
@@ -158,6 +159,7 @@ def upgrade() -> None:
         ["workspace_id", "created_at"],
         ["workspace_id", "user_id", "created_at"],
         ["workspace_id", "workflow", "created_at"],
+        ["outcome", "created_at"],
     ):
         op.create_index(f"ix_ai_usage_events_{'_'.join(columns)}", "ai_usage_events", columns)
 
@@ -197,34 +199,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("workspace_id", "period_start", name="pk_usage_budgets"),
     )
     op.create_table(
-        "usage_reservations",
-        sa.Column("id", sa.Uuid()),
-        *_workspace_fk("usage_reservations"),
-        sa.Column("user_id", sa.Uuid()),
-        sa.Column("period_start", sa.Date(), nullable=False),
-        _money("amount_micros"),
-        _money("credit_hold_micros"),
-        sa.Column("funding", sa.String(16), nullable=False),
-        sa.Column("idempotency_key", sa.String(255)),
-        sa.Column("workflow", sa.String(64), nullable=False),
-        _ts("created_at"),
-        sa.PrimaryKeyConstraint("id", name="pk_usage_reservations"),
-        sa.UniqueConstraint(
-            "workspace_id",
-            "idempotency_key",
-            name="uq_usage_reservations_workspace_id_idempotency_key",
-        ),
-    )
-    op.create_index("ix_usage_reservations_workspace_id", "usage_reservations", ["workspace_id"])
-    op.create_index("ix_usage_reservations_created_at", "usage_reservations", ["created_at"])
-    op.create_table(
         "usage_daily",
         *_workspace_fk("usage_daily"),
         sa.Column("user_key", sa.String(36), nullable=False),
         sa.Column("workflow", sa.String(64), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         _money("spent_micros"),
-        sa.PrimaryKeyConstraint("workspace_id", "user_key", "workflow", "day", name="pk_usage_daily"),
+        sa.PrimaryKeyConstraint(
+            "workspace_id", "user_key", "workflow", "day", name="pk_usage_daily"
+        ),
     )
     op.create_table(
         "usage_warnings",
@@ -319,7 +302,7 @@ def _enable_row_level_security() -> None:
 
     A row is visible when its workspace is the transaction's ``app.workspace_id``,
     or when the transaction declared itself system-wide (``app.system = 'on'``:
-    the reservation sweep, the billing outbox drain, admin reports).
+    the sweep of abandoned calls, the billing outbox drain, admin reports).
     """
     role = _tenant_role()
     # Roles are cluster-wide: several databases (or test schemas) may race to create it.
@@ -339,7 +322,9 @@ def _enable_row_level_security() -> None:
         )
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(f"CREATE POLICY tenant_isolation ON {table} USING ({visible}) WITH CHECK ({visible})")
+        op.execute(
+            f"CREATE POLICY tenant_isolation ON {table} USING ({visible}) WITH CHECK ({visible})"
+        )
         op.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO "{role}"')
 
 
@@ -360,7 +345,6 @@ def downgrade() -> None:
         "credit_accounts",
         "usage_warnings",
         "usage_daily",
-        "usage_reservations",
         "usage_budgets",
         "billing_outbox",
         "ai_usage_events",

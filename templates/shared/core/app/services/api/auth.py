@@ -100,12 +100,11 @@ async def authenticate(
     principal = await accounts.resolve_api_key(token)
     if principal is None:
         raise unauthorized("invalid_api_key", "This API key is not valid (unknown or revoked).")
-    role = getattr(principal, "role", "member")
     caller = Caller(
         workspace_id=principal.workspace_id,
         user_id=principal.user_id,
         api_key_id=principal.api_key_id,
-        role=role if role in ROLES else "member",
+        role="member",
         entitlement=principal.entitlement,
     )
     check_claims(caller, headers)

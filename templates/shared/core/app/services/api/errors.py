@@ -12,8 +12,6 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pydantic import ValidationError
-
 from app.schemas.errors import AttemptSummary, ErrorBody, ErrorDetail, FieldProblem
 from app.services.llm.errors import (
     AllProvidersFailed,
@@ -25,6 +23,7 @@ from app.services.llm.errors import (
 from app.services.llm.types import Attempt, AttemptOutcome
 from app.services.prompts import (
     PROMPTS_DIR,
+    PromptError,
     PromptFormatError,
     PromptIntegrityError,
     PromptNotFoundError,
@@ -53,7 +52,8 @@ ERROR_TYPES: dict[int, str] = {
     503: "service_unavailable",
 }
 
-# Attempts that never reached a working provider: all of them -> 503, else 502.
+# Attempts that never reached a working provider (skipped, or refused for capacity,
+# money or keys): when every attempt is one of these -> 503, else 502.
 _UNAVAILABLE = frozenset(
     {
         AttemptOutcome.circuit_open,
@@ -235,7 +235,7 @@ def _gateway_error(exc: GatewayError) -> ApiError:
     if isinstance(exc, StreamInterrupted):
         return ApiError(502, "stream_interrupted", "The model's answer was cut off.", attempts=attempts)
     if isinstance(exc, AllProvidersFailed) and exc.attempts and all(
-        a.outcome in _UNAVAILABLE for a in exc.attempts
+        a.skipped or a.outcome in _UNAVAILABLE for a in exc.attempts
     ):
         return ApiError(
             503,
@@ -252,22 +252,16 @@ def _gateway_error(exc: GatewayError) -> ApiError:
     )
 
 
-def _validation_error(exc: ValidationError, owner: bool) -> ApiError:
-    return invalid_fields(exc.errors(include_url=False))
-
-
 def _usage_error(exc: UsageError, owner: bool) -> ApiError:
     details = {k: v for k, v in exc.to_dict().items() if k not in ("error", "message")}
     message = exc.message
     if isinstance(exc, CapExceeded) and not owner:
-        # The cap is provider cost: only owners see dollars (issue: no raw cost otherwise).
+        # The cap is provider cost: only owners see dollar amounts.
         details = {"cap": exc.cap, "resets_at": exc.resets_at.isoformat()}
+        message = f"This period's allowance is used up; it resets at {exc.resets_at.isoformat()}."
         if exc.upgrade_tier:
-            details["upgrade"] = {"tier": exc.upgrade_tier, "hint": exc.upgrade_hint}
-        message = (
-            f"This period's allowance is used up; it resets at {exc.resets_at.isoformat()}. "
-            f"{exc.upgrade_hint}"
-        ).strip()
+            details["upgrade"] = {"tier": exc.upgrade_tier}
+            message += f" Upgrade to the {exc.upgrade_tier} plan for a larger allowance."
     return ApiError(exc.status, exc.code, message, details=details, headers=exc.headers())
 
 
@@ -284,22 +278,26 @@ def _prompt_error(exc: Exception, owner: bool) -> ApiError:
         return ApiError(422, "invalid_variables", message, param="variables")
     if isinstance(exc, PromptFormatError):
         return ApiError(422, "invalid_prompt", message, param="text")
+    if not isinstance(exc, PromptIntegrityError):
+        # Publishing a body identical to the latest version, or racing another publish.
+        return ApiError(409, "prompt_conflict", message)
     # An edited published version is an operator's problem; its path stays in the log.
     logger.error("prompt catalogue is inconsistent: %s", exc)
     return ApiError(500, "prompt_unavailable", "This workflow's prompt is unavailable right now.")
 
 
 # Exception class -> converter(exc, caller_is_owner); the most specific class in the
-# exception's MRO wins.
+# exception's MRO wins. Request bodies are validated by ``requests.validate`` (an
+# ApiError already): any other pydantic error is our bug, hence a 500.
 _TABLE: dict[type[BaseException], Callable[[Any, bool], ApiError]] = {
     ApiError: lambda exc, owner: exc,
-    ValidationError: _validation_error,
     GatewayError: lambda exc, owner: _gateway_error(exc),
     UsageError: _usage_error,
     PromptNotFoundError: _prompt_error,
     PromptVariableError: _prompt_error,
     PromptFormatError: _prompt_error,
     PromptIntegrityError: _prompt_error,
+    PromptError: _prompt_error,
 }
 
 

@@ -28,6 +28,9 @@ from app.services.api.errors import (
 )
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+# After a 413, up to this much more of the body is read and dropped before answering:
+# closing a connection with unread bytes resets it, and the client would lose the 413.
+DRAIN_BYTES = 1024 * 1024
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -38,6 +41,7 @@ class BodyLimit:
     def __init__(self, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
         self.max_bytes = max_bytes
         self.received = 0
+        self.exceeded = False
 
     def check_declared(self, content_length: str | None) -> None:
         """Refuse early when the declared Content-Length is already over the cap."""
@@ -48,12 +52,14 @@ class BodyLimit:
         except ValueError:
             raise bad_request("bad_content_length", "Content-Length is not a number.") from None
         if declared > self.max_bytes:
+            self.exceeded = True
             raise body_too_large(self.max_bytes)
 
     def feed(self, size: int) -> None:
         """Count ``size`` more bytes; raise 413 once the total passes the cap."""
         self.received += size
         if self.received > self.max_bytes:
+            self.exceeded = True
             raise body_too_large(self.max_bytes)
 
 

@@ -15,12 +15,28 @@ from app.core.config import Settings
 from app.core.db import create_engine_for
 from app.services.api.requests import DEFAULT_MAX_BODY_BYTES
 from app.services.cache import ResponseCache, build_response_cache
+from app.services.llm.settings import GatewaySettings
 from app.services.llm.types import ChatGateway
+from app.services.llm_gateway import LLMGateway, create_gateway
 from app.services.prompts import PROMPTS_DIR, PromptStore
 from app.services.usage.accounts import Accounts
 from app.services.usage.ratelimit import RateLimiter, rate_limiter_for
 from app.services.usage.service import UsageService
 from app.services.usage.tenancy import TenantDatabase
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeOptions:
+    """What tests (or an embedding program) may change; production uses the defaults."""
+
+    # Provider keys and URLs; default: read from the environment.
+    gateway_settings: GatewaySettings | None = None
+    # A ready-made gateway (a test double); the runtime then does not close it.
+    gateway: ChatGateway | None = None
+    # The prompt catalogue; default: this app's app/prompts.
+    prompts_root: Path | None = None
+    # The request-body cap; default: ``max_body_bytes(settings)``.
+    max_body_bytes: int | None = None
 
 
 @dataclass(slots=True)
@@ -36,33 +52,38 @@ class Runtime:
     cache: ResponseCache
     limiter: RateLimiter
     max_body_bytes: int
+    # The gateway this runtime created (and closes); None when the caller passed one.
+    own_gateway: LLMGateway | None = None
 
     async def close(self) -> None:
-        """Release connections: limiter (via the usage layer), cache, database."""
+        """Release connections: gateway, limiter (via the usage layer), cache, database."""
+        if self.own_gateway is not None:
+            await self.own_gateway.aclose()
         await self.usage.close()
         await self.cache.close()
         await self.engine.dispose()
 
 
-def max_body_bytes(settings: Settings) -> int:
-    """The request-body cap (``MAX_BODY_BYTES``; 1 MiB by default)."""
+def max_body_bytes(settings: Settings, options: RuntimeOptions | None = None) -> int:
+    """The request-body cap: the options', else ``MAX_BODY_BYTES``, else 1 MiB."""
+    if options is not None and options.max_body_bytes:
+        return options.max_body_bytes
     value = getattr(settings, "max_body_bytes", None)
     return int(value) if value else DEFAULT_MAX_BODY_BYTES
 
 
-async def open_runtime(
-    settings: Settings,
-    *,
-    gateway: ChatGateway | None = None,
-    prompts_root: Path | None = None,
-) -> Runtime:
-    """Open the process's services; tests may pass a gateway and a prompts directory."""
+async def open_runtime(settings: Settings, options: RuntimeOptions | None = None) -> Runtime:
+    """Open the process's services (``options`` are for tests)."""
+    options = options or RuntimeOptions()
     engine = create_engine_for(settings.database_url)
     db = TenantDatabase(engine)
     limiter = rate_limiter_for(settings.redis_url)
     cache = build_response_cache(settings)
+    own_gateway = None
+    gateway = options.gateway
     if gateway is None:
-        gateway = default_gateway(settings)
+        # Provider keys from the environment; with none, the offline local provider.
+        gateway = own_gateway = create_gateway(options.gateway_settings)
     usage = UsageService(
         engine,
         gateway,
@@ -76,13 +97,9 @@ async def open_runtime(
         db=db,
         accounts=Accounts(db),
         usage=usage,
-        prompts=PromptStore(prompts_root or PROMPTS_DIR),
+        prompts=PromptStore(options.prompts_root or PROMPTS_DIR),
         cache=cache,
         limiter=limiter,
-        max_body_bytes=max_body_bytes(settings),
+        max_body_bytes=max_body_bytes(settings, options),
+        own_gateway=own_gateway,
     )
-
-
-def default_gateway(settings: Settings) -> ChatGateway:
-    """The gateway configured from the environment (provider keys, local fallback)."""
-    raise NotImplementedError("the LLM gateway is not wired yet")

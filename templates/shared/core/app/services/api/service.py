@@ -46,6 +46,7 @@ from app.services.api import reports, sse
 from app.services.api.auth import Caller, authenticate
 from app.services.api.errors import ApiError, forbidden, not_found, to_api_error
 from app.services.api.headers import RateLimitState
+from app.services.api.keys import key_role
 from app.services.api.runtime import Runtime
 from app.services.cache import CacheQuery, cache_mode_from_request
 from app.services.llm.types import ChatRequest, ChatResult, Message, StreamEnd, TextDelta
@@ -93,6 +94,7 @@ class ApiService:
     async def authenticate(self, authorization: str | None, headers: Mapping[str, str]) -> Caller:
         """The caller behind the API key (401/403 otherwise), with its response headers."""
         caller = await authenticate(self.runtime.accounts, authorization, headers)
+        caller.role = await key_role(self.runtime.db, caller.workspace_id, caller.api_key_id)
         caller.meta.rate = RateLimitState(limit=caller.entitlement.requests_per_minute)
         status = await self.runtime.usage.budget_status(caller.workspace_id, caller.entitlement)
         caller.meta.warnings.extend(reports.standing_warnings(caller, status))
@@ -511,8 +513,8 @@ def _model(caller: Caller, requested: str | None, prompt: PromptVersion) -> str 
 
 
 def _assignment_key(caller: Caller) -> str:
-    # Prompt experiments assign versions per user (per key when the key has no user).
-    return str(caller.user_id or caller.api_key_id)
+    # Prompt experiments assign versions per user (per workspace for a key with no user).
+    return str(caller.user_id or caller.workspace_id)
 
 
 def _idempotency_key(value: str | None) -> str | None:

@@ -12,7 +12,7 @@ import struct
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -138,7 +138,7 @@ class RedisCacheBackend:
     """Redis storage shared by every process; entries expire server-side.
 
     An index is one sorted set: members are ``<entry digest>:<packed vector>``,
-    scored by expiry time (ms), so pruning expired and oldest members is one
+    scored by expiry time (µs), so pruning expired and oldest members is one
     atomic MULTI with the insert. Works with plain Redis (no modules). Every key
     starts with ``prefix``; the cache service adds the workspace namespace.
     """
@@ -170,23 +170,26 @@ class RedisCacheBackend:
     ) -> None:
         """Add ``member`` to ``index``, keeping only its newest ``max_entries`` members."""
         key = self._prefix + index
-        now_ms = int(time.time() * 1000)
-        ttl_ms = max(1, round(ttl_seconds * 1000))
+        # Scores are expiry times in microseconds (exact in a double until year 2255):
+        # fine enough that entries added one after another never tie, so trimming by
+        # rank always drops the oldest.
+        now_us = time.time_ns() // 1000
+        ttl_us = max(1000, round(ttl_seconds * 1_000_000))
         try:
             async with self._client.pipeline(transaction=True) as pipe:
-                pipe.zremrangebyscore(key, "-inf", now_ms)
-                pipe.zadd(key, {f"{member}:{_pack(vector)}": now_ms + ttl_ms})
+                pipe.zremrangebyscore(key, "-inf", now_us)
+                pipe.zadd(key, {f"{member}:{_pack(vector)}": now_us + ttl_us})
                 pipe.zremrangebyrank(key, 0, -(max_entries + 1))
-                pipe.pexpire(key, ttl_ms)  # the index lives as long as its newest member
+                pipe.pexpire(key, ttl_us // 1000)  # the index lives as long as its newest member
                 await pipe.execute()
         except (RedisError, OSError) as exc:
             raise CacheBackendError(f"redis vector add failed: {exc}") from exc
 
     async def vectors(self, index: str) -> list[tuple[str, Vector]]:
         """The unexpired members of ``index`` and their vectors."""
-        now_ms = int(time.time() * 1000)
+        now_us = time.time_ns() // 1000
         try:
-            raw = await self._client.zrangebyscore(self._prefix + index, now_ms, "+inf")
+            raw = await self._client.zrangebyscore(self._prefix + index, f"({now_us}", "+inf")
         except (RedisError, OSError) as exc:
             raise CacheBackendError(f"redis vector read failed: {exc}") from exc
         result = []

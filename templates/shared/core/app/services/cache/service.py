@@ -51,6 +51,7 @@ logger = logging.getLogger(__name__)
 ENTRY_FORMAT = 1
 # A partial answer (the consumer stopped reading, the upstream broke) is not an answer.
 UNCACHEABLE_FINISH_REASONS = frozenset({"cancelled", "error"})
+SEMANTIC_READ_ATTEMPTS = 3
 # A cache must never be slower than a miss: short timeouts, one immediate retry
 # (redis-py's default backs off for seconds before giving up on a dead server).
 REDIS_TIMEOUT_SECONDS = 0.5
@@ -130,11 +131,11 @@ class ResponseCache:
         scored = sorted(
             ((cosine(vector, other), member) for member, other in candidates), reverse=True
         )
-        for similarity, member in scored:
-            if similarity < self.threshold:
-                break
+        matches = [(s, member) for s, member in scored if s >= self.threshold]
+        # An entry can expire just before its vector: try the next, but only a few.
+        for similarity, member in matches[:SEMANTIC_READ_ATTEMPTS]:
             hit = await self._read(query, member, scope, similarity)
-            if hit is not None:  # else the entry expired before its vector: try the next
+            if hit is not None:
                 return hit
         return None
 
@@ -241,7 +242,15 @@ class ResponseCache:
             if key in self._embeddings:
                 self._embeddings.move_to_end(key)
                 return self._embeddings[key]
-        vector = unit_vector(await self.embedder.embed(text))
+        try:
+            vector = unit_vector(await self.embedder.embed(text))
+        except Exception:
+            # A pluggable (possibly remote) embedder failing costs a semantic miss, not
+            # the request.
+            logger.warning(
+                "embedder %s failed; semantic cache skipped", self.embedder.name, exc_info=True
+            )
+            return ()
         with self._embeddings_guard:
             self._embeddings[key] = vector
             while len(self._embeddings) > 1024:

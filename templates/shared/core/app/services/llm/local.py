@@ -13,6 +13,9 @@ from app.services.llm.pricing import estimate_input_tokens, estimate_tokens
 from app.services.llm.types import ChatRequest, Usage, UsageSource
 
 PROVIDER = "local"
+# Streams are paced like a fast real model, so demos look live and a client that
+# leaves mid-stream is noticed (the next write fails) exactly as with a provider.
+STREAM_DELAY_SECONDS = 0.01
 
 _OPENINGS = (
     "Here is a short answer",
@@ -24,15 +27,13 @@ _OPENINGS = (
 
 def local_answer(request: ChatRequest, *, model: str, max_output_tokens: int) -> str:
     """A deterministic reply that echoes the start of the last user message."""
-    last_user = next(
-        (m.content for m in reversed(request.messages) if m.role == "user"), ""
-    )
+    last_user = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
     digest = hashlib.sha256(f"{model}\n{last_user}".encode()).digest()
     opening = _OPENINGS[digest[0] % len(_OPENINGS)]
     words = " ".join(last_user.split()[:24])
     text = (
         f"{opening} from the local demo model (no provider key is configured, so no "
-        f"real model was called). You asked about: \"{words}\". Set a provider key such "
+        f'real model was called). You asked about: "{words}". Set a provider key such '
         f"as OPENAI_API_KEY to get real answers from {model}."
     )
     # Respect the output budget the way a real model would: stop at max_output_tokens.

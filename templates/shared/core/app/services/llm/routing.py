@@ -42,7 +42,9 @@ def plan_route(
 
     A model qualifies when the tier allows it, it meets the workflow's minimum
     quality and latency bound, the request fits its context window, and
-    ``servable`` says some configured provider can call it. ``cost_optimized``
+    ``servable`` says some configured provider can call it. A model the caller
+    names (``request.model``) skips the quality and latency preferences, never
+    the tier's entitlement or the context window. ``cost_optimized``
     orders qualifying models by the most the request could cost on each (all
     input uncached, all output tokens used), ties kept in spec order; ``cascade``
     keeps the spec order. Raises ``NoRouteError`` (with the reasons) when none
@@ -74,7 +76,15 @@ def plan_route(
     allowed = set(tier.allowed_models)
     qualifying: list[ModelInfo] = []
     for model in pool:
-        reason = _rejection(model, workflow, allowed, tier.name, input_tokens, max_output)
+        reason = _rejection(
+            model,
+            workflow,
+            allowed,
+            tier.name,
+            input_tokens,
+            max_output,
+            explicit=request.model is not None,
+        )
         if reason is None and not servable(model):
             reason = "no configured provider serves it"
         if reason is None:
@@ -87,8 +97,10 @@ def plan_route(
             + "; ".join(f"{model_id}: {reason}" for model_id, reason in rejected)
         )
 
-    costs = {m.id: max_cost_usd(input_tokens, min(max_output, m.max_output_tokens), m.price)
-             for m in qualifying}
+    costs = {
+        m.id: max_cost_usd(input_tokens, min(max_output, m.max_output_tokens), m.price)
+        for m in qualifying
+    }
     if strategy == COST_OPTIMIZED:
         # sorted() is stable: equal costs keep the spec's order.
         qualifying.sort(key=lambda m: costs[m.id])
@@ -108,15 +120,19 @@ def _rejection(
     tier_name: str,
     input_tokens: int,
     max_output: int,
+    *,
+    explicit: bool,
 ) -> str | None:
     if model.id not in allowed:
         return f"not allowed on the {tier_name} tier"
-    if model.quality < workflow.min_quality:
+    if explicit:
+        pass  # the caller chose it: quality and latency are routing preferences
+    elif model.quality < workflow.min_quality:
         return f"quality {model.quality} below the workflow's minimum {workflow.min_quality}"
-    if workflow.max_latency_ms is not None and model.latency_ms > workflow.max_latency_ms:
-        return f"latency {model.latency_ms} ms above the workflow's bound {workflow.max_latency_ms} ms"
+    elif workflow.max_latency_ms is not None and model.latency_ms > workflow.max_latency_ms:
+        bound = workflow.max_latency_ms
+        return f"latency {model.latency_ms} ms above the workflow's bound {bound} ms"
     needed = input_tokens + min(max_output, model.max_output_tokens)
     if needed > model.context_window:
         return f"~{needed} tokens exceed its context window of {model.context_window}"
     return None
-

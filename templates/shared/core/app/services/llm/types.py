@@ -147,18 +147,11 @@ class ChatStream:
     and ``result`` holds what arrived). ``result`` stays None only when no provider
     answered at all (the raised ``GatewayError`` then carries every attempt).
 
-    Use it as a context manager, or call ``aclose`` yourself, so an early exit
-    closes the upstream request at once::
-
-        async with gateway.stream(request, workflow=wf, tier=tier) as stream:
-            async for event in stream:
-                ...
-        settle(stream.result)
+    Use it as a context manager, or call ``aclose`` yourself, so that leaving
+    early closes the upstream request at once; then read ``result``.
     """
 
-    def __init__(
-        self, produce: Callable[[ChatStream], AsyncGenerator[StreamEvent, None]]
-    ) -> None:
+    def __init__(self, produce: Callable[[ChatStream], AsyncGenerator[StreamEvent, None]]) -> None:
         self.result: ChatResult | None = None
         # The producer gets this object so it can fill in ``result`` from a finally.
         self._events = produce(self)

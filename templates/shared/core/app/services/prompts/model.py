@@ -130,7 +130,9 @@ class PromptVersion:
             raise PromptVariableError(
                 f"{self.ref} needs variable(s) {', '.join(missing)} (declared in {self.path})"
             )
-        values: dict[str, str] = {n: v.default for n, v in declared.items() if v.default is not None}
+        values: dict[str, str] = {
+            n: v.default for n, v in declared.items() if v.default is not None
+        }
         for key, value in given.items():
             if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
                 raise PromptVariableError(

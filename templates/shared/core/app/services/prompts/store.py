@@ -16,10 +16,17 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: publishes are serialised within one process only
+    fcntl = None  # type: ignore[assignment]
 
 from app.core.catalog import MODELS, WORKFLOWS
 from app.services.prompts.experiments import Experiment, parse_experiments
@@ -47,6 +54,29 @@ _LOCK_ABOUT = (
 )
 
 LockTable = dict[str, dict[int, str]]  # prompt name -> version -> sha256
+
+_PUBLISH_GUARD = threading.Lock()
+
+
+@contextmanager
+def _publishing(root: Path) -> Iterator[None]:
+    """Serialise publishes: threads in this process, and processes via flock on the folder.
+
+    The lock file is read, changed and replaced; without this two publishes of
+    different prompts could each drop the other's new entry.
+    """
+    with _PUBLISH_GUARD:
+        fd = None
+        if fcntl is not None:
+            with suppress(OSError):
+                fd = os.open(root, os.O_RDONLY)
+        try:
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            if fd is not None:
+                os.close(fd)  # closing releases the flock
 
 
 def display_path(path: Path) -> str:
@@ -114,10 +144,10 @@ class PromptStore:
         key = (name, version)
         if key in self._loaded:
             return self._loaded[key]
-        expected = self._cached_lock()[name].get(version)
+        path = self.path_of(name, version)
+        expected = self._cached_lock().get(name, {}).get(version)
         if expected is None:
             raise PromptNotFoundError(f"{format_ref(name, version)} is not published")
-        path = self.path_of(name, version)
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -259,13 +289,22 @@ class PromptStore:
         _check_name(name)
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         text = text if text.endswith("\n") else text + "\n"
+        self.root.mkdir(parents=True, exist_ok=True)
+        with _publishing(self.root):
+            prompt = self._publish_locked(name, text)
+        self.reload()
+        return prompt
+
+    def _publish_locked(self, name: str, text: str) -> PromptVersion:
         lock = self._read_lock()
         versions = lock.setdefault(name, {})
         version = max(versions, default=0) + 1
         path = self.path_of(name, version)
         prompt = parse_prompt(text, name=name, version=version, path=path)
         if prompt.hints.model is not None and prompt.hints.model not in MODELS:
-            raise PromptFormatError(f"{path}: model hint {prompt.hints.model} is not in the catalog")
+            raise PromptFormatError(
+                f"{path}: model hint {prompt.hints.model} is not in the catalog"
+            )
         digest = content_sha256(text)
         if versions and versions[version - 1] == digest:
             raise PromptError(f"identical to {format_ref(name, version - 1)}: nothing to publish")
@@ -285,8 +324,7 @@ class PromptStore:
                 raise PromptError(f"{path} was just written by another publish; retry") from None
         versions[version] = digest
         self._write_lock(lock)
-        self.reload()
-        return self.get(name, version)
+        return prompt
 
     # -- files ---------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ A call first reserves its worst-case cost on the workspace's budget row for the
 period with one conditional upsert: the row only changes when
 ``spent + reserved + amount <= limit``, so concurrent calls can never all squeeze
 in. After the call the reservation settles to the real cost (or is released on
-failure); a sweep releases reservations a crashed process left behind.
+failure); the sweep releases what a crashed process held. The hot statements are
+built once and reused: only their parameters change per call.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_CEILING, Decimal
+from functools import cache
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import BigInteger, Date, Executable, String, Uuid, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import UsageBudget, UsageDaily, UsageReservation, UsageWarning
+from app.models import UsageBudget, UsageDaily, UsageWarning
+from app.models.base import UTCDateTime
 from app.services.usage.dialect import upsert
 from app.services.usage.money import usd_text
 
@@ -45,7 +48,7 @@ def threshold_micros(fraction: float | Decimal, limit_micros: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class BudgetStatus:
-    """A workspace's position in the current period, in micro-USD."""
+    """A workspace's position in one cap period, in micro-USD."""
 
     period_start: date
     spent_micros: int
@@ -73,11 +76,41 @@ class UsageWarningInfo:
     new: bool  # this call crossed it (a warning event was recorded)
 
     def header_value(self) -> str:
-        """E.g. ``monthly_cost; threshold=0.75; used=6.80; limit=9``."""
+        """E.g. ``monthly_cost; threshold=0.75; used=6.8; limit=9``."""
         return (
             f"{self.kind}; threshold={self.threshold}; "
             f"used={usd_text(self.used_micros)}; limit={usd_text(self.limit_micros)}"
         )
+
+
+@cache
+def _reserve_statement(dialect: str) -> Executable:
+    """Create the period's row holding ``amount``, or hold more on it only if it fits."""
+    amount = bindparam("amount", type_=BigInteger())
+    limit = bindparam("limit", type_=BigInteger())
+    now = bindparam("now", type_=UTCDateTime())
+    fits = UsageBudget.spent_micros + UsageBudget.reserved_micros + amount <= limit
+    return (
+        upsert(dialect, UsageBudget)
+        .values(
+            workspace_id=bindparam("b_workspace", type_=Uuid()),
+            period_start=bindparam("period", type_=Date()),
+            limit_micros=limit,
+            spent_micros=0,
+            reserved_micros=amount,
+            updated_at=now,
+        )
+        .on_conflict_do_update(
+            index_elements=[UsageBudget.workspace_id, UsageBudget.period_start],
+            set_={
+                "reserved_micros": UsageBudget.reserved_micros + amount,
+                "limit_micros": limit,
+                "updated_at": now,
+            },
+            where=fits,
+        )
+        .returning(UsageBudget.reserved_micros)
+    )
 
 
 async def reserve(
@@ -97,29 +130,29 @@ async def reserve(
     """
     if amount_micros > limit_micros:
         return False
-    fits = UsageBudget.spent_micros + UsageBudget.reserved_micros + amount_micros <= limit_micros
-    statement = (
-        upsert(dialect, UsageBudget)
-        .values(
-            workspace_id=workspace_id,
-            period_start=period,
-            limit_micros=limit_micros,
-            spent_micros=0,
-            reserved_micros=amount_micros,
-            updated_at=now,
-        )
-        .on_conflict_do_update(
-            index_elements=[UsageBudget.workspace_id, UsageBudget.period_start],
-            set_={
-                "reserved_micros": UsageBudget.reserved_micros + amount_micros,
-                "limit_micros": limit_micros,
-                "updated_at": now,
-            },
-            where=fits,
-        )
-        .returning(UsageBudget.reserved_micros)
+    params = {
+        "b_workspace": workspace_id,
+        "period": period,
+        "amount": amount_micros,
+        "limit": limit_micros,
+        "now": now,
+    }
+    return (await session.execute(_reserve_statement(dialect), params)).first() is not None
+
+
+_SETTLE = (
+    update(UsageBudget.__table__)
+    .where(
+        UsageBudget.workspace_id == bindparam("b_workspace", type_=Uuid()),
+        UsageBudget.period_start == bindparam("period", type_=Date()),
     )
-    return (await session.execute(statement)).first() is not None
+    .values(
+        spent_micros=UsageBudget.spent_micros + bindparam("spent", type_=BigInteger()),
+        reserved_micros=UsageBudget.reserved_micros - bindparam("released", type_=BigInteger()),
+        updated_at=bindparam("now", type_=UTCDateTime()),
+    )
+    .returning(UsageBudget.spent_micros, UsageBudget.reserved_micros, UsageBudget.limit_micros)
+)
 
 
 async def settle(
@@ -127,25 +160,19 @@ async def settle(
     *,
     workspace_id: uuid.UUID,
     period: date,
-    reserved_micros: int,
+    released_micros: int,
     spent_micros: int,
     now: datetime,
 ) -> BudgetStatus:
-    """Turn a reservation into its real cost; returns the budget after."""
-    statement = (
-        update(UsageBudget)
-        .where(UsageBudget.workspace_id == workspace_id, UsageBudget.period_start == period)
-        .values(
-            spent_micros=UsageBudget.spent_micros + spent_micros,
-            reserved_micros=UsageBudget.reserved_micros - reserved_micros,
-            updated_at=now,
-        )
-        .returning(
-            UsageBudget.spent_micros, UsageBudget.reserved_micros, UsageBudget.limit_micros
-        )
-        .execution_options(synchronize_session=False)
-    )
-    row = (await session.execute(statement)).one()
+    """Release a call's hold and add its real cost; returns the budget after."""
+    params = {
+        "b_workspace": workspace_id,
+        "period": period,
+        "spent": spent_micros,
+        "released": released_micros,
+        "now": now,
+    }
+    row = (await session.execute(_SETTLE, params)).one()
     return BudgetStatus(
         period, int(row.spent_micros), int(row.reserved_micros), int(row.limit_micros)
     )
@@ -166,19 +193,30 @@ async def status(
     return BudgetStatus(period, spent, reserved, limit_micros)
 
 
-async def take_reservation(
-    session: AsyncSession, *, workspace_id: uuid.UUID, reservation_id: uuid.UUID
-) -> bool:
-    """Delete a reservation; False when a sweep already released it."""
-    statement = (
-        delete(UsageReservation)
-        .where(
-            UsageReservation.workspace_id == workspace_id, UsageReservation.id == reservation_id
+@cache
+def _daily_statement(dialect: str) -> Executable:
+    """Add to a (workspace, user, workflow, day) total, creating it on first use."""
+    added = bindparam("spent", type_=BigInteger())
+    return (
+        upsert(dialect, UsageDaily)
+        .values(
+            workspace_id=bindparam("b_workspace", type_=Uuid()),
+            user_key=bindparam("b_user", type_=String()),
+            workflow=bindparam("b_workflow", type_=String()),
+            day=bindparam("b_day", type_=Date()),
+            spent_micros=added,
         )
-        .execution_options(synchronize_session=False)
+        .on_conflict_do_update(
+            index_elements=[
+                UsageDaily.workspace_id,
+                UsageDaily.user_key,
+                UsageDaily.workflow,
+                UsageDaily.day,
+            ],
+            set_={"spent_micros": UsageDaily.spent_micros + added},
+        )
+        .returning(UsageDaily.spent_micros)
     )
-    result = await session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def add_daily_spend(
@@ -192,27 +230,14 @@ async def add_daily_spend(
     spent_micros: int,
 ) -> int:
     """Add to a user's spend on a workflow today; returns the day's total."""
-    statement = (
-        upsert(dialect, UsageDaily)
-        .values(
-            workspace_id=workspace_id,
-            user_key=user_key,
-            workflow=workflow,
-            day=day,
-            spent_micros=spent_micros,
-        )
-        .on_conflict_do_update(
-            index_elements=[
-                UsageDaily.workspace_id,
-                UsageDaily.user_key,
-                UsageDaily.workflow,
-                UsageDaily.day,
-            ],
-            set_={"spent_micros": UsageDaily.spent_micros + spent_micros},
-        )
-        .returning(UsageDaily.spent_micros)
-    )
-    return int((await session.execute(statement)).scalar_one())
+    params = {
+        "b_workspace": workspace_id,
+        "b_user": user_key,
+        "b_workflow": workflow,
+        "b_day": day,
+        "spent": spent_micros,
+    }
+    return int((await session.execute(_daily_statement(dialect), params)).scalar_one())
 
 
 def crossed(

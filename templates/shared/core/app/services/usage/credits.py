@@ -121,7 +121,9 @@ async def grant(
     return row
 
 
-async def balance(session: AsyncSession, *, workspace_id: uuid.UUID, now: datetime) -> CreditBalance:
+async def balance(
+    session: AsyncSession, *, workspace_id: uuid.UUID, now: datetime
+) -> CreditBalance:
     """The balance of unexpired grants and what calls in flight hold (read-only)."""
     remaining = await session.scalar(
         select(func.coalesce(func.sum(CreditGrant.remaining_micros), 0)).where(
@@ -293,7 +295,9 @@ async def expire_due(session: AsyncSession, *, workspace_id: uuid.UUID, now: dat
         running -= row.remaining_micros
         total += row.remaining_micros
         session.add(
-            _entry(workspace_id, CreditEntryKind.expire, -row.remaining_micros, running, now, row.id)
+            _entry(
+                workspace_id, CreditEntryKind.expire, -row.remaining_micros, running, now, row.id
+            )
         )
         row.remaining_micros = 0
     next_expiry = (

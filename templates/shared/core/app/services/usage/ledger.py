@@ -1,7 +1,9 @@
 """Writing and reading ``ai_usage_events`` rows and their billing-outbox rows.
 
-Rows are written with Core inserts (no ORM unit of work) on the hot path: one
-statement per row, in the caller's transaction.
+A metered call opens its row when admitted (outcome ``pending``) and closes it
+when it settles; a refusal or a cache hit writes its row in one go. The hot path
+uses prebuilt Core statements on the tables (no ORM unit of work): one statement
+per row, in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.catalog import MODELS
@@ -34,6 +36,52 @@ BILLABLE = frozenset({CallOutcome.ok, CallOutcome.cached, CallOutcome.cancelled}
 # Outcomes whose idempotency key is kept: a retry returns them instead of calling again.
 # Refusals and failures release the key, so a retry after them is a new attempt.
 KEEPS_KEY = BILLABLE
+
+_EVENTS = UsageEvent.__table__
+_OUTBOX = BillingOutbox.__table__
+
+# What settling fills in on the row opened at admission.
+_CLOSING = (
+    "idempotency_key",
+    "provider",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "cached_input_tokens",
+    "usage_source",
+    "latency_ms",
+    "cost_micros",
+    "retry_count",
+    "retry_cost_micros",
+    "settled_micros",
+    "saved_cost_micros",
+    "funding",
+    "outcome",
+    "error_code",
+    "error",
+    "price_id",
+    "attempts",
+    "response_body",
+    "completed_at",
+)
+_CLOSE = (
+    update(_EVENTS)
+    .where(
+        _EVENTS.c.id == bindparam("row_id"),
+        _EVENTS.c.workspace_id == bindparam("row_workspace_id"),
+        _EVENTS.c.outcome == CallOutcome.pending.value,
+    )
+    .values({name: bindparam(f"v_{name}") for name in _CLOSING})
+)
+# The same, for a row the sweep already closed as abandoned (the call was slow, not dead).
+_CLOSE_SWEPT = (
+    update(_EVENTS)
+    .where(
+        _EVENTS.c.id == bindparam("row_id"),
+        _EVENTS.c.workspace_id == bindparam("row_workspace_id"),
+    )
+    .values({name: bindparam(f"v_{name}") for name in _CLOSING})
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,31 +132,73 @@ def attempt_json(attempt: Attempt) -> dict[str, Any]:
         "status": attempt.status,
         "latency_ms": round(attempt.latency_ms, 1),
         "cost_micros": to_micros_or_none(attempt.cost_usd),
+        "skipped": attempt.skipped,
         "error": attempt.error,
     }
 
 
-def event_values(
-    facts: CallFacts, result: CallResult, *, log_prompts: bool, completed_at: datetime
+def opening_values(
+    facts: CallFacts, *, log_prompts: bool, funding: str | None, held: int, credit_held: int
 ) -> dict[str, Any]:
-    """The complete ``ai_usage_events`` row for one call."""
-    known = result.usage.source is not UsageSource.unknown
-    model = MODELS.get(result.model) if result.model else None
+    """The row of a call as it is admitted (outcome ``pending``)."""
     return {
         "id": facts.event_id,
         "workspace_id": facts.workspace_id,
         "user_id": facts.user_id,
-        "idempotency_key": facts.idempotency_key if result.outcome in KEEPS_KEY else None,
+        "idempotency_key": facts.idempotency_key,
         "environment": facts.environment,
         "workflow": facts.workflow.name,
         "feature": facts.feature,
-        "provider": result.provider,
-        "model": result.model,
+        "provider": None,
+        "model": None,
         "prompt_version": facts.prompt_version,
+        "input_tokens": None,
+        "output_tokens": None,
+        "cached_input_tokens": None,
+        "usage_source": UsageSource.unknown.value,
+        "latency_ms": None,
+        "cost_micros": None,
+        "retry_count": 0,
+        "retry_cost_micros": None,
+        "settled_micros": 0,
+        "saved_cost_micros": None,
+        "funding": funding,
+        "held_micros": held,
+        "credit_held_micros": credit_held,
+        "outcome": CallOutcome.pending.value,
+        "error_code": None,
+        "error": None,
+        "usable": None,
+        "price_id": None,
+        "price_table_version": facts.entitlement.price_table_version,
+        "tier": facts.entitlement.tier,
+        "entitlement": facts.entitlement.to_json(),
+        "attempts": None,
+        "request_body": (
+            [{"role": m.role, "content": m.content} for m in facts.request.messages]
+            if log_prompts
+            else None
+        ),
+        "response_body": None,
+        "created_at": facts.started_at,
+        "completed_at": None,
+    }
+
+
+def closing_values(
+    facts: CallFacts, result: CallResult, *, log_prompts: bool, now: datetime
+) -> dict[str, Any]:
+    """What the call's outcome adds to its row."""
+    known = result.usage.source is not UsageSource.unknown
+    model = MODELS.get(result.model) if result.model else None
+    return {
+        "idempotency_key": facts.idempotency_key if result.outcome in KEEPS_KEY else None,
+        "provider": result.provider or None,
+        "model": result.model or None,
         "input_tokens": result.usage.input_tokens if known else None,
         "output_tokens": result.usage.output_tokens if known else None,
         "cached_input_tokens": result.usage.cached_input_tokens if known else None,
-        "usage_source": str(result.usage.source),
+        "usage_source": result.usage.source.value,
         "latency_ms": None if result.latency_ms is None else round(result.latency_ms),
         "cost_micros": to_micros_or_none(result.cost_usd),
         "retry_count": result.retry_count,
@@ -116,29 +206,18 @@ def event_values(
         "settled_micros": result.settled_micros,
         "saved_cost_micros": to_micros_or_none(result.saved_cost_usd),
         "funding": result.funding,
-        "outcome": str(result.outcome),
+        "outcome": result.outcome.value,
         "error_code": result.error_code,
         "error": None if result.error is None else result.error[:500],
-        "usable": None,
         "price_id": model.price.price_id if model else None,
-        "price_table_version": facts.entitlement.price_table_version,
-        "tier": facts.entitlement.tier,
-        "entitlement": facts.entitlement.to_json(),
         "attempts": [attempt_json(a) for a in result.attempts] or None,
-        "request_body": (
-            [{"role": m.role, "content": m.content} for m in facts.request.messages]
-            if log_prompts
-            else None
-        ),
         "response_body": result.text if log_prompts else None,
-        "created_at": facts.started_at,
-        "completed_at": completed_at,
+        "completed_at": now,
     }
 
 
 def outbox_values(facts: CallFacts, row: dict[str, Any]) -> dict[str, Any]:
     """The billing-outbox row for a billable call (the Stripe drain reads ``payload``)."""
-    billable_unit = row["outcome"] in (CallOutcome.ok, CallOutcome.cached)
     return {
         "id": uuid.uuid4(),
         "workspace_id": facts.workspace_id,
@@ -150,7 +229,8 @@ def outbox_values(facts: CallFacts, row: dict[str, Any]) -> dict[str, Any]:
             "user_id": None if facts.user_id is None else str(facts.user_id),
             "workflow": facts.workflow.name,
             "unit": facts.workflow.unit,
-            "units": 1 if billable_unit else 0,
+            # A unit is an answer delivered; a cancelled stream bills its cost only.
+            "units": 1 if row["outcome"] in (CallOutcome.ok, CallOutcome.cached) else 0,
             "outcome": row["outcome"],
             "tier": facts.entitlement.tier,
             "stripe_price_id": facts.entitlement.stripe_price_id,
@@ -160,25 +240,54 @@ def outbox_values(facts: CallFacts, row: dict[str, Any]) -> dict[str, Any]:
             "occurred_at": facts.started_at.isoformat(),
         },
         "created_at": row["completed_at"],
+        "sent_at": None,
         "attempts": 0,
+        "last_error": None,
     }
+
+
+async def open_call(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Insert an admitted call's row (``opening_values``)."""
+    await session.execute(insert(_EVENTS), values)
+
+
+async def close_call(
+    session: AsyncSession, facts: CallFacts, result: CallResult, *, log_prompts: bool, now: datetime
+) -> bool:
+    """Complete an admitted call's row, and add its outbox row when billable.
+
+    Returns False when the sweep had already closed the row as abandoned (so its
+    holds were already released); the row gets the real outcome all the same.
+    """
+    values = closing_values(facts, result, log_prompts=log_prompts, now=now)
+    params = {f"v_{name}": value for name, value in values.items()}
+    params |= {"row_id": facts.event_id, "row_workspace_id": facts.workspace_id}
+    closed = await session.execute(_CLOSE, params)
+    was_pending = bool(closed.rowcount)  # type: ignore[attr-defined]
+    if not was_pending:
+        await session.execute(_CLOSE_SWEPT, params)
+    if result.outcome in BILLABLE:
+        await session.execute(insert(_OUTBOX), outbox_values(facts, values))
+    return was_pending
 
 
 async def write(
     session: AsyncSession, facts: CallFacts, result: CallResult, *, log_prompts: bool, now: datetime
-) -> dict[str, Any]:
-    """Insert the call's ledger row, and its outbox row when billable (same transaction)."""
-    row = event_values(facts, result, log_prompts=log_prompts, completed_at=now)
-    await session.execute(insert(UsageEvent), [row])
+) -> None:
+    """Write a call's complete row in one go (refusals, cache hits), with its outbox row."""
+    values = {
+        **opening_values(facts, log_prompts=log_prompts, funding=None, held=0, credit_held=0),
+        **closing_values(facts, result, log_prompts=log_prompts, now=now),
+    }
+    await session.execute(insert(_EVENTS), values)
     if result.outcome in BILLABLE:
-        await session.execute(insert(BillingOutbox), [outbox_values(facts, row)])
-    return row
+        await session.execute(insert(_OUTBOX), outbox_values(facts, values))
 
 
 async def find_by_key(
     session: AsyncSession, workspace_id: uuid.UUID, idempotency_key: str
 ) -> UsageEvent | None:
-    """The call that already used ``idempotency_key`` in this workspace, if any."""
+    """The call that holds ``idempotency_key`` in this workspace, if any."""
     return await session.scalar(
         select(UsageEvent).where(
             UsageEvent.workspace_id == workspace_id,
@@ -206,7 +315,6 @@ def result_from_event(event: UsageEvent) -> ChatResult:
     The text is there only when bodies are stored (``privacy.log_prompts``);
     otherwise it is empty and the caller gets the recorded facts alone.
     """
-    known = event.usage_source != UsageSource.unknown
     return ChatResult(
         text=event.response_body or "",
         model=event.model or "",
@@ -215,7 +323,7 @@ def result_from_event(event: UsageEvent) -> ChatResult:
             input_tokens=event.input_tokens or 0,
             output_tokens=event.output_tokens or 0,
             cached_input_tokens=event.cached_input_tokens or 0,
-            source=UsageSource(event.usage_source) if known else UsageSource.unknown,
+            source=UsageSource(event.usage_source),
         ),
         cost_usd=None if event.cost_micros is None else to_usd(event.cost_micros),
         attempts=(),

@@ -1,10 +1,11 @@
-"""Token estimates and costs from the catalog's prices, before and after a call.
+"""Token estimates and costs before a call, from the catalog's prices.
 
-Before a call nothing is known but the request, so two estimates: a typical one
-(about 4 characters per token) for the workflow's context limit, and a
-conservative one (3 UTF-8 bytes per token, which also covers CJK text) for the
-worst-case cost the cap reserves: over-reserving only delays an admission a
-little, under-reserving could let concurrent calls overshoot the cap.
+The context check uses the gateway's own estimate (``app.services.llm.pricing``)
+and its rule (input plus the output asked for must fit the workflow), so the
+usage layer refuses exactly what routing would refuse, only earlier and with a
+413. The reservation uses a conservative input estimate instead (3 UTF-8 bytes per
+token, which also covers CJK text): over-reserving only delays an admission near
+the cap a little, under-reserving could let concurrent calls overshoot it.
 """
 
 from __future__ import annotations
@@ -13,30 +14,36 @@ from decimal import Decimal
 
 from app.core.catalog import MODELS
 from app.core.catalog_types import ModelInfo, WorkflowInfo
-from app.services.llm.types import ChatRequest, Usage, UsageSource
+from app.services.llm.pricing import (
+    MESSAGE_OVERHEAD_TOKENS,
+    cost_usd,
+    estimate_input_tokens,
+    max_cost_usd,
+)
+from app.services.llm.types import ChatRequest, Usage
 from app.services.usage.entitlements import Entitlement
 from app.services.usage.money import to_micros
 
-_MESSAGE_OVERHEAD_TOKENS = 4  # role and separators, per message
-_MTOK = Decimal(1_000_000)
+
+def max_output_tokens(request: ChatRequest, workflow: WorkflowInfo) -> int:
+    """The output the gateway asks for (before each model's own cap)."""
+    return min(request.max_output_tokens, workflow.max_output_tokens)
 
 
-def estimate_input_tokens(request: ChatRequest) -> int:
-    """A typical token count for the request's messages (for the context-size check)."""
-    chars = sum(len(m.content) for m in request.messages)
-    return -(-chars // 4) + _MESSAGE_OVERHEAD_TOKENS * len(request.messages)
+def context_tokens(request: ChatRequest, workflow: WorkflowInfo) -> int:
+    """Estimated input plus requested output: what must fit ``max_context_tokens``."""
+    return estimate_input_tokens(request.messages) + max_output_tokens(request, workflow)
 
 
 def worst_case_input_tokens(request: ChatRequest) -> int:
     """An upper-bound token count for the request's messages (for reservations)."""
-    size = sum(len(m.content.encode()) for m in request.messages)
-    return -(-size // 3) + _MESSAGE_OVERHEAD_TOKENS * len(request.messages)
+    return sum(-(-len(m.content.encode()) // 3) + MESSAGE_OVERHEAD_TOKENS for m in request.messages)
 
 
 def candidate_models(
     request: ChatRequest, workflow: WorkflowInfo, entitlement: Entitlement
 ) -> list[ModelInfo]:
-    """The models the gateway may route this request to (for a worst-case price)."""
+    """Every model the gateway may route this request to (a superset is fine)."""
     if request.model is not None:
         return [MODELS[request.model]] if request.model in MODELS else []
     return [
@@ -46,16 +53,10 @@ def candidate_models(
     ]
 
 
-def usage_cost(model: ModelInfo, usage: Usage) -> Decimal | None:
-    """What ``usage`` costs on ``model`` at list price (None when the usage is unknown)."""
-    if usage.source is UsageSource.unknown:
-        return None
-    price = model.price
-    return (
-        Decimal(usage.input_tokens) * price.input_per_mtok
-        + Decimal(usage.cached_input_tokens) * price.cached_input_per_mtok
-        + Decimal(usage.output_tokens) * price.output_per_mtok
-    ) / _MTOK
+def usage_cost(model_id: str, usage: Usage) -> Decimal | None:
+    """What ``usage`` costs on a catalog model at list price (None when unknown)."""
+    model = MODELS.get(model_id)
+    return None if model is None else cost_usd(usage, model.price)
 
 
 def worst_case_micros(
@@ -63,12 +64,9 @@ def worst_case_micros(
 ) -> int:
     """The most this request can cost on any model it may be routed to, in micro-USD."""
     input_tokens = worst_case_input_tokens(request)
-    worst = Decimal(0)
-    for model in candidate_models(request, workflow, entitlement):
-        output_tokens = min(request.max_output_tokens, model.max_output_tokens)
-        cost = (
-            Decimal(input_tokens) * model.price.input_per_mtok
-            + Decimal(output_tokens) * model.price.output_per_mtok
-        ) / _MTOK
-        worst = max(worst, cost)
-    return to_micros(worst)
+    output = max_output_tokens(request, workflow)
+    costs = [
+        max_cost_usd(input_tokens, min(output, model.max_output_tokens), model.price)
+        for model in candidate_models(request, workflow, entitlement)
+    ]
+    return to_micros(max(costs, default=Decimal(0)))

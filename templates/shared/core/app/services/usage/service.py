@@ -21,18 +21,20 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.core.catalog import BILLING_MODE, LOG_PROMPTS, MODELS, TIERS, WORKFLOWS
+from app.core.catalog import BILLING_MODE, LOG_PROMPTS, TIERS, WORKFLOWS
 from app.core.catalog_types import TierInfo
-from app.models import CallOutcome, UsageEvent, UsageReservation
+from app.core.flavour import shield
+from app.models import CallOutcome, UsageEvent
 from app.models.base import TENANT_ROLE, utcnow
 from app.services.llm.errors import GatewayError, NoRouteError, RequestRejected
 from app.services.llm.types import (
@@ -40,6 +42,8 @@ from app.services.llm.types import (
     ChatGateway,
     ChatRequest,
     ChatResult,
+    ChatStream,
+    RoutingDecision,
     StreamEnd,
     StreamEvent,
     TextDelta,
@@ -58,7 +62,7 @@ from app.services.usage.errors import (
 )
 from app.services.usage.ledger import CallFacts, CallResult, micros_of
 from app.services.usage.money import to_micros, to_usd, usd_text
-from app.services.usage.pricing import estimate_input_tokens, usage_cost, worst_case_micros
+from app.services.usage.pricing import context_tokens, usage_cost, worst_case_micros
 from app.services.usage.ratelimit import MemoryRateLimiter, RateLimiter
 from app.services.usage.sweep import SweepReport, sweep
 from app.services.usage.tenancy import TenantDatabase
@@ -137,12 +141,12 @@ class UsageOutcome:
         return headers
 
 
-class _Abandon(Exception):  # noqa: N818 (control flow, never escapes this module)
-    """Leave the reservation transaction (rolling it back) with a replay or a refusal."""
+class _Refused(Exception):
+    """Leaves the admission transaction (rolling it back) with the refusal to raise."""
 
-    def __init__(self, value: UsageOutcome | CapExceeded | CreditsExhausted) -> None:
+    def __init__(self, error: CapExceeded | CreditsExhausted) -> None:
         super().__init__()
-        self.value = value
+        self.error = error
 
 
 @dataclass(slots=True)
@@ -230,9 +234,9 @@ class UsageService:
             await self._settle_failure(admission, exc)
             raise
         except BaseException:
-            # Not the gateway's doing (cancellation, a bug): free the reservation now;
-            # if this fails too, the sweep frees it later.
-            await self._settle_failure(admission, None)
+            # Not the gateway's doing (cancellation, a bug): record it and free the
+            # reservation now, shielded; if even that fails, the sweep frees it later.
+            await shield(partial(self._settle_failure, admission, None))
             raise
         outcome = await self._settle(admission, result, CallOutcome.ok)
         if self.cache is not None and cache_query is not None:
@@ -254,24 +258,32 @@ class UsageService:
         facts = self._facts(ctx, request)
         replay = await self._replay(facts)
         if replay is not None:
-            return UsageStream(_replayed(replay), outcome=replay)
+            return UsageStream(lambda _: _replayed(replay), outcome=replay)
         await self._rate_limit(facts)
         if cached is None and self.cache is not None and cache_query is not None:
             cached = await self.cache.lookup(cache_query)
         if cached is not None:
-            outcome = await self._record_cached(facts, cached)
-            return UsageStream(cached.replay(), outcome=outcome)
+            hit = cached
+            outcome = await self._record_cached(facts, hit)
+            return UsageStream(lambda _: hit.replay(), outcome=outcome)
         admission = await self._admit(facts)
         if isinstance(admission, UsageOutcome):
-            return UsageStream(_replayed(admission), outcome=admission)
-        upstream = self.gateway.stream(
-            request, workflow=facts.workflow, tier=ctx.entitlement.tier_info()
+            return UsageStream(lambda _: _replayed(admission), outcome=admission)
+        try:
+            upstream = self.gateway.stream(
+                request, workflow=facts.workflow, tier=ctx.entitlement.tier_info()
+            )
+        except GatewayError as exc:  # routing failed: nothing was called
+            await self._settle_failure(admission, exc)
+            raise
+        return UsageStream(
+            lambda out: self._metered(out, admission, upstream, cache_query),
+            abandon=partial(self._cancel, admission, upstream),
         )
-        metered = UsageStream(None)
-        metered.attach(self._metered(admission, upstream, metered, cache_query))
-        return metered
 
-    async def budget_status(self, workspace_id: uuid.UUID, entitlement: Entitlement) -> BudgetStatus:
+    async def budget_status(
+        self, workspace_id: uuid.UUID, entitlement: Entitlement
+    ) -> BudgetStatus:
         """Where ``workspace_id`` stands against its cap this period."""
         async with self.db.tenant(workspace_id) as session:
             return await budget.status(
@@ -315,8 +327,9 @@ class UsageService:
             return await credits.balance(session, workspace_id=workspace_id, now=self._clock())
 
     async def sweep(self, *, older_than: timedelta | None = None) -> SweepReport:
-        """Release reservations a crashed process left (older than the TTL) and expire
-        due credit grants. Run it every few minutes: ``python -m app db sweep``.
+        """Close calls a crashed process left pending (older than the TTL), releasing
+        what they held, and expire due credit grants. Run it every few minutes:
+        ``python -m app db sweep``.
         """
         return await sweep(
             self.db,
@@ -349,11 +362,16 @@ class UsageService:
         )
 
     async def _replay(self, facts: CallFacts) -> UsageOutcome | None:
+        """The first call's outcome when the key was used; refused while it is in flight."""
         if facts.idempotency_key is None:
             return None
         async with self.db.tenant(facts.workspace_id) as session:
             event = await ledger.find_by_key(session, facts.workspace_id, facts.idempotency_key)
-        return None if event is None else _replay_outcome(event)
+        if event is None:
+            return None
+        if event.outcome == CallOutcome.pending:
+            raise RequestInProgress(facts.idempotency_key)
+        return _replay_outcome(event)
 
     async def _rate_limit(self, facts: CallFacts) -> None:
         entitlement = facts.entitlement
@@ -371,8 +389,8 @@ class UsageService:
     async def _record_cached(self, facts: CallFacts, hit: CacheHit) -> UsageOutcome:
         result = hit.to_result()
         saved = hit.cost_usd
-        if saved is None and hit.model in MODELS:
-            saved = usage_cost(MODELS[hit.model], hit.usage)
+        if saved is None:
+            saved = usage_cost(hit.model, hit.usage)
         call = CallResult(
             outcome=CallOutcome.cached,
             provider=result.provider,
@@ -383,24 +401,26 @@ class UsageService:
             latency_ms=0.0,
             text=result.text,
         )
-        async with self.db.tenant(facts.workspace_id) as session:
-            try:
+        try:
+            async with self.db.tenant(facts.workspace_id) as session:
                 await ledger.write(
                     session, facts, call, log_prompts=self.log_prompts, now=self._clock()
                 )
-            except IntegrityError:
-                # The same key answered concurrently: return that answer instead.
-                pass
-            else:
-                return UsageOutcome(facts.event_id, CallOutcome.cached, result, Decimal(0))
-        replay = await self._replay(facts)
-        assert replay is not None
-        return replay
+        except IntegrityError:
+            # The same key was used concurrently: answer as that request did.
+            if facts.idempotency_key is None:
+                raise
+            replay = await self._replay(facts)  # raises while that one is in flight
+            if replay is None:
+                raise RequestInProgress(facts.idempotency_key) from None
+            return replay
+        return UsageOutcome(facts.event_id, CallOutcome.cached, result, Decimal(0))
 
     async def _admit(self, facts: CallFacts) -> _Admission | UsageOutcome:
-        """Context check, then the atomic reservation (cap, then credits)."""
+        """Context check, then one transaction: hold the worst case (cap, then
+        credits) and open the call's ledger row (``pending``) with its key."""
         workflow, entitlement = facts.workflow, facts.entitlement
-        tokens = estimate_input_tokens(facts.request)
+        tokens = context_tokens(facts.request, workflow)
         if tokens > workflow.max_context_tokens:
             await self._record_refusal(facts, CallOutcome.rejected, "context_too_large")
             raise ContextTooLarge(
@@ -414,45 +434,30 @@ class UsageService:
         period = budget.period_start(now)
         try:
             async with self.db.tenant(facts.workspace_id) as session:
-                # The reservation row first: a concurrent request with the same key
-                # collides here, before anything is spent.
-                reservation = UsageReservation(
-                    id=facts.event_id,
-                    workspace_id=facts.workspace_id,
-                    user_id=facts.user_id,
-                    period_start=period,
-                    amount_micros=0,
-                    credit_hold_micros=0,
-                    funding=PLAN,
-                    idempotency_key=facts.idempotency_key,
-                    workflow=workflow.name,
-                    created_at=now,
-                )
-                session.add(reservation)
-                await session.flush()
-                if facts.idempotency_key is not None:
-                    event = await ledger.find_by_key(
-                        session, facts.workspace_id, facts.idempotency_key
-                    )
-                    if event is not None:  # it finished while we waited on its reservation
-                        raise _Abandon(_replay_outcome(event))
                 funding, budget_micros, credit_micros = await self._reserve_funds(
                     session, facts, worst=worst, limit=limit, period=period, now=now
                 )
                 if funding is None:
-                    raise _Abandon(await self._refusal(session, facts, worst, limit, period, now))
-                reservation.funding = funding
-                reservation.amount_micros = budget_micros
-                reservation.credit_hold_micros = credit_micros
-        except IntegrityError as exc:
+                    raise _Refused(await self._refusal(session, facts, worst, limit, period, now))
+                row = ledger.opening_values(
+                    facts,
+                    log_prompts=self.log_prompts,
+                    funding=funding,
+                    held=budget_micros,
+                    credit_held=credit_micros,
+                )
+                # A request whose key is already in use collides here, before any spend.
+                await ledger.open_call(session, row)
+        except _Refused as refused:  # the transaction rolled back: nothing was held
+            await self._record_refusal(facts, CallOutcome.capped, refused.error.code)
+            raise refused.error from None
+        except IntegrityError:
             if facts.idempotency_key is None:
                 raise
-            raise RequestInProgress(facts.idempotency_key) from exc
-        except _Abandon as abandoned:  # the transaction rolled back: nothing was held
-            if isinstance(abandoned.value, UsageOutcome):
-                return abandoned.value
-            await self._record_refusal(facts, CallOutcome.capped, abandoned.value.code)
-            raise abandoned.value from None
+            replay = await self._replay(facts)  # raises while the other call is in flight
+            if replay is None:  # it failed and released the key meanwhile: retry later
+                raise RequestInProgress(facts.idempotency_key) from None
+            return replay  # it finished while we were admitting this one
         return _Admission(facts, period, budget_micros, credit_micros, funding)
 
     async def _reserve_funds(
@@ -464,7 +469,6 @@ class UsageService:
         limit: int,
         period: date,
         now: datetime,
-    
     ) -> tuple[str | None, int, int]:
         """(funding, micro-USD held on the budget, on credits); funding None: refused."""
         workspace_id = facts.workspace_id
@@ -540,8 +544,8 @@ class UsageService:
         """Record a call that produced an answer (complete, or cancelled with usage)."""
         latency = (time.perf_counter() - admission.started) * 1000
         cost = result.cost_usd
-        if cost is None and result.model in MODELS:
-            cost = usage_cost(MODELS[result.model], result.usage)
+        if cost is None:
+            cost = usage_cost(result.model, result.usage)
         retry_cost = result.retry_cost_usd
         if cost is None:
             # Unknown cost: settle the worst case we reserved, never less than we may owe.
@@ -571,8 +575,9 @@ class UsageService:
         """Record a failed call and release its reservation (keeping any known cost)."""
         latency = (time.perf_counter() - admission.started) * 1000
         attempts: tuple[Attempt, ...] = exc.attempts if exc is not None else ()
-        last = attempts[-1] if attempts else None
-        earlier = attempts[:-1]
+        called = [a for a in attempts if not a.skipped]  # skipped providers cost nothing
+        last = called[-1] if called else None
+        earlier = called[:-1]
         retry_cost: Decimal | None = Decimal(0)
         if any(a.cost_usd is None for a in earlier):
             retry_cost = None
@@ -580,10 +585,10 @@ class UsageService:
             retry_cost = sum((a.cost_usd or Decimal(0) for a in earlier), Decimal(0))
         # Failures charge what they are known to have cost (a cut stream can cost);
         # an unknown cost is NULL on the row and not held against the customer.
-        settled = sum(micros_of(a.cost_usd) for a in attempts)
+        settled = sum(micros_of(a.cost_usd) for a in called)
         if exc is None:
             outcome, code = CallOutcome.failed, "interrupted"
-        elif isinstance(exc, NoRouteError) and not attempts:
+        elif isinstance(exc, NoRouteError) and not called:
             outcome, code = CallOutcome.rejected, "no_route"
         else:
             outcome, code = CallOutcome.failed, _error_code(exc)
@@ -595,7 +600,7 @@ class UsageService:
             model=last.model if last else None,
             usage=last.usage if last else Usage(),
             cost_usd=last.cost_usd if last else None,
-            retry_count=max(len(attempts) - 1, 0),
+            retry_count=max(len(called) - 1, 0),
             retry_cost_usd=retry_cost,
             latency_ms=latency,
             attempts=attempts,
@@ -617,23 +622,24 @@ class UsageService:
         warnings: list[UsageWarningInfo] = []
         state: BudgetStatus | None = None
         async with self.db.tenant(workspace_id) as session:
-            held = await budget.take_reservation(
-                session, workspace_id=workspace_id, reservation_id=facts.event_id
+            was_pending = await ledger.close_call(
+                session, facts, call, log_prompts=self.log_prompts, now=now
             )
-            # After a sweep released this call's holds, only the real cost remains to add.
-            budget_held = admission.budget_micros if held else 0
-            credit_held = admission.credit_micros if held else 0
-            await ledger.write(session, facts, call, log_prompts=self.log_prompts, now=now)
+            # After the sweep released this call's holds, only the real cost remains to add.
+            budget_held = admission.budget_micros if was_pending else 0
+            credit_held = admission.credit_micros if was_pending else 0
             if admission.funding != OVERAGE:
                 state = await budget.settle(
                     session,
                     workspace_id=workspace_id,
                     period=admission.period,
-                    reserved_micros=budget_held,
+                    released_micros=budget_held,
                     spent_micros=call.settled_micros,
                     now=now,
                 )
-                warnings += await self._cap_warnings(session, facts, state, call.settled_micros, now)
+                warnings += await self._cap_warnings(
+                    session, facts, state, call.settled_micros, now
+                )
             if admission.funding in (CREDITS, OVERAGE):
                 await credits.debit(
                     session,
@@ -673,7 +679,7 @@ class UsageService:
                     user_id=facts.user_id,
                     warning=warning,
                     scope="workspace",
-                    period=now.strftime("%Y-%m"),
+                    period=state.period_start.strftime("%Y-%m"),
                     now=now,
                 )
             warnings.append(warning)
@@ -723,67 +729,73 @@ class UsageService:
             )
 
     async def _metered(
-        self,
-        admission: _Admission,
-        upstream: AsyncIterator[StreamEvent],
-        metered: UsageStream,
-        cache_query: Any,
-    ) -> AsyncIterator[StreamEvent]:
+        self, out: UsageStream, admission: _Admission, upstream: ChatStream, cache_query: Any
+    ) -> AsyncGenerator[StreamEvent, None]:
         """Pass the gateway's events through; settle exactly once however it ends."""
         final: ChatResult | None = None
-        pieces: list[str] = []
         settled = False
         try:
             async for event in upstream:
                 if isinstance(event, StreamEnd):
                     final = event.result
-                    metered.outcome = await self._settle(admission, final, CallOutcome.ok)
+                    out.outcome = await self._settle(admission, final, CallOutcome.ok)
                     settled = True
-                elif isinstance(event, TextDelta):
-                    pieces.append(event.text)
                 yield event
         except GatewayError as exc:
             settled = True
-            await self._settle_failure(admission, exc)
+            await shield(partial(self._settle_failure, admission, exc))
             raise
         finally:
             if not settled:
-                # The consumer stopped reading (or we were cancelled): close upstream
-                # at once, then settle with whatever usage it reports.
-                await _close(upstream)
-                partial = _final_result(upstream) or _estimated_result(admission, pieces)
-                metered.outcome = await self._settle(admission, partial, CallOutcome.cancelled)
+                # The consumer stopped reading, or its task was cancelled (a client that
+                # went away): settle anyway, shielded from that cancellation.
+                out.outcome = await shield(partial(self._cancel, admission, upstream))
         if final is not None and self.cache is not None and cache_query is not None:
             await self.cache.store(cache_query, final)
 
+    async def _cancel(self, admission: _Admission, upstream: ChatStream) -> UsageOutcome:
+        """Close the provider request at once, then settle what it reports as cancelled."""
+        await upstream.aclose()
+        partial = upstream.result or _nothing_called(admission)
+        return await self._settle(admission, partial, CallOutcome.cancelled)
+
 
 class UsageStream:
-    """A metered stream of ``TextDelta`` events ending with one ``StreamEnd``.
+    """A metered stream: ``TextDelta`` events, then one ``StreamEnd``.
 
-    Iterate it once; close it (``aclose``) to stop early, which settles the call
-    as cancelled. ``outcome`` is set once the call is settled.
+    Iterate it once. Close it (``aclose``) to stop early: the provider request is
+    closed at once and the call settles as cancelled with the partial usage.
+    ``outcome`` is set once the call is settled (at once for replays and cache hits).
     """
 
     def __init__(
-        self, events: AsyncIterator[StreamEvent] | None, *, outcome: UsageOutcome | None = None
+        self,
+        produce: Callable[[UsageStream], AsyncIterator[StreamEvent]],
+        *,
+        outcome: UsageOutcome | None = None,
+        abandon: Callable[[], Awaitable[UsageOutcome]] | None = None,
     ) -> None:
-        self._events = events
         self.outcome = outcome
-
-    def attach(self, events: AsyncIterator[StreamEvent]) -> None:
-        self._events = events
+        self._events = produce(self)
+        # What closing settles when iteration never started (the generator's
+        # finally only runs once it has).
+        self._abandon = abandon
+        self._started = False
 
     def __aiter__(self) -> UsageStream:
         return self
 
     async def __anext__(self) -> StreamEvent:
-        assert self._events is not None
+        self._started = True
         return await self._events.__anext__()
 
     async def aclose(self) -> None:
         """Stop the stream (closes the provider request, settles as cancelled)."""
-        if self._events is not None:
-            await _close(self._events)
+        abandon, self._abandon = self._abandon, None
+        if not self._started and abandon is not None:
+            self.outcome = await abandon()
+        if isinstance(self._events, AsyncGenerator):  # every producer here is one
+            await self._events.aclose()
 
 
 # -- helpers -------------------------------------------------------------------------
@@ -799,42 +811,24 @@ def _replay_outcome(event: UsageEvent) -> UsageOutcome:
     )
 
 
-async def _replayed(outcome: UsageOutcome) -> AsyncIterator[StreamEvent]:
+async def _replayed(outcome: UsageOutcome) -> AsyncGenerator[StreamEvent, None]:
+    """An earlier call's answer as a stream (the text only when bodies are stored)."""
     if outcome.result.text:
         yield TextDelta(outcome.result.text)
     yield StreamEnd(outcome.result)
 
 
-async def _close(events: AsyncIterator[StreamEvent]) -> None:
-    close = getattr(events, "aclose", None)
-    if close is not None:
-        await close()
-
-
-def _final_result(upstream: object) -> ChatResult | None:
-    """The gateway stream's final result after an early close, when it exposes one."""
-    result = getattr(upstream, "result", None)
-    return result if isinstance(result, ChatResult) else None
-
-
-def _estimated_result(admission: _Admission, pieces: list[str]) -> ChatResult:
-    """A result for a stream closed before the gateway reported usage: tokens estimated
-    from the text received, cost unknown (so the worst case is settled)."""
-    from app.services.llm.types import RoutingDecision
-
-    text = "".join(pieces)
+def _nothing_called(admission: _Admission) -> ChatResult:
+    """The result of a stream closed before any provider was called: no usage, no cost."""
     return ChatResult(
-        text=text,
+        text="",
         model="",
         provider="",
-        usage=Usage(
-            input_tokens=estimate_input_tokens(admission.facts.request),
-            output_tokens=-(-len(text) // 4),
-            source=UsageSource.estimated,
-        ),
-        cost_usd=None,
+        usage=Usage(source=UsageSource.reported),
+        cost_usd=Decimal(0),
         attempts=(),
-        routing=RoutingDecision(strategy="unknown", candidates=()),
+        routing=RoutingDecision(strategy="none", candidates=()),
+        finish_reason="cancelled",
     )
 
 

@@ -1,8 +1,10 @@
-"""Housekeeping: free reservations a crashed process left, expire due credit grants.
+"""Housekeeping: settle calls a crashed process left pending, expire due credit grants.
 
-A reservation lives for the length of one call; one older than the TTL belongs
-to a process that died (or lost its database connection) mid-call. Its holds are
-released; if that call still settles later, it settles without releasing twice.
+A call's row stays ``pending`` for the length of one call; one older than the
+TTL belongs to a process that died (or lost its database) mid-call. The sweep
+closes it as failed (``abandoned``, cost unknown: NULL) and releases what it held
+on the cap and on credits. If the call was merely slow and settles later after
+all, it completes the same row without releasing anything twice.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
-from app.models import CreditAccount, UsageBudget, UsageReservation
+from app.models import CallOutcome, CreditAccount, UsageBudget, UsageEvent
 from app.services.usage import credits
+from app.services.usage.budget import period_start
 from app.services.usage.tenancy import TenantDatabase
 
 logger = logging.getLogger(__name__)
@@ -24,57 +27,69 @@ BATCH = 1000
 
 @dataclass(frozen=True, slots=True)
 class SweepReport:
-    reservations_released: int
+    calls_abandoned: int
     credits_expired_micros: int
 
 
 async def sweep(db: TenantDatabase, *, older_than: timedelta, now: datetime) -> SweepReport:
-    """One sweep over every workspace (at most ``BATCH`` reservations; run it often)."""
+    """One sweep over every workspace (at most ``BATCH`` calls; run it often)."""
     cutoff = now - older_than
-    # System-wide on purpose: stale reservations and due grants can be anyone's.
+    # System-wide on purpose: abandoned calls and due grants can be anyone's.
     async with db.system() as session:
         stale = (
-            await session.scalars(
-                select(UsageReservation)
-                .where(UsageReservation.created_at < cutoff)
-                .order_by(UsageReservation.created_at)
+            await session.execute(
+                select(
+                    UsageEvent.id,
+                    UsageEvent.workspace_id,
+                    UsageEvent.created_at,
+                    UsageEvent.held_micros,
+                    UsageEvent.credit_held_micros,
+                )
+                .where(UsageEvent.outcome == CallOutcome.pending, UsageEvent.created_at < cutoff)
+                .order_by(UsageEvent.created_at)
                 .limit(BATCH)
                 # A call settling right now holds its row: leave that one to the call.
                 .with_for_update(skip_locked=True)
             )
         ).all()
-        for reservation in stale:
+        for call in stale:
             logger.warning(
-                "releasing abandoned reservation %s (workspace %s, %s + %s micro-USD held)",
-                reservation.id,
-                reservation.workspace_id,
-                reservation.amount_micros,
-                reservation.credit_hold_micros,
+                "closing abandoned call %s (workspace %s, %s + %s micro-USD held)",
+                call.id,
+                call.workspace_id,
+                call.held_micros,
+                call.credit_held_micros,
             )
-            if reservation.amount_micros:
+            await session.execute(
+                update(UsageEvent)
+                .where(UsageEvent.id == call.id, UsageEvent.outcome == CallOutcome.pending)
+                .values(
+                    outcome=CallOutcome.failed,
+                    error_code="abandoned",
+                    error="the process handling the call stopped before settling it",
+                    idempotency_key=None,  # a retry of the request is a new attempt
+                    completed_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if call.held_micros:
                 await session.execute(
                     update(UsageBudget)
                     .where(
-                        UsageBudget.workspace_id == reservation.workspace_id,
-                        UsageBudget.period_start == reservation.period_start,
+                        UsageBudget.workspace_id == call.workspace_id,
+                        UsageBudget.period_start == period_start(call.created_at),
                     )
                     .values(
-                        reserved_micros=UsageBudget.reserved_micros - reservation.amount_micros,
+                        reserved_micros=UsageBudget.reserved_micros - call.held_micros,
                         updated_at=now,
                     )
                     .execution_options(synchronize_session=False)
                 )
             await credits.release(
                 session,
-                workspace_id=reservation.workspace_id,
-                amount_micros=reservation.credit_hold_micros,
+                workspace_id=call.workspace_id,
+                amount_micros=call.credit_held_micros,
                 now=now,
-            )
-        if stale:
-            await session.execute(
-                delete(UsageReservation)
-                .where(UsageReservation.id.in_([r.id for r in stale]))
-                .execution_options(synchronize_session=False)
             )
         due = (
             await session.scalars(

@@ -10,7 +10,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from app.core.catalog import DEFAULT_WORKFLOW, MODELS
+from app.core.catalog import MODELS
 from app.core.flavour import sleep
 from app.services.cache import CacheBackend, CacheMode, CacheQuery, Embedder, ResponseCache
 from app.services.llm.types import ChatResult, Message, RoutingDecision, Usage, UsageSource
@@ -18,6 +18,9 @@ from app.services.llm.types import ChatResult, Message, RoutingDecision, Usage, 
 MODEL = next(iter(MODELS))
 OTHER_MODEL = list(MODELS)[-1] if len(MODELS) > 1 else "other-model"
 QUESTION = "What is the capital of France?"
+# Not a catalog workflow: the spec's own per-workflow opt-outs must not affect these
+# tests (they are tested explicitly with a ``workflows`` mapping).
+WORKFLOW = "geo_answers"
 
 
 class FakeClock:
@@ -52,6 +55,7 @@ def make_cache(env: CacheEnv, **overrides: Any) -> ResponseCache:
         "semantic_enabled": True,
         "ttl_seconds": 60.0,
         "threshold": 0.9,
+        "workflows": {},
     }
     options.update(overrides)
     return ResponseCache(env.backend, **options)
@@ -64,7 +68,7 @@ def make_query(
     system: str = "You answer geography questions.",
     model: str = MODEL,
     prompt_version: str = "geo@v1",
-    workflow: str = DEFAULT_WORKFLOW,
+    workflow: str = WORKFLOW,
     mode: CacheMode = CacheMode.use,
     max_output_tokens: int | None = 200,
 ) -> CacheQuery:
@@ -81,7 +85,11 @@ def make_query(
 
 
 def make_result(
-    text: str = "Paris.", *, cost: str | None = "0.0021", provider: str = "openai", local: bool = False
+    text: str = "Paris.",
+    *,
+    cost: str | None = "0.0021",
+    provider: str = "openai",
+    local: bool = False,
 ) -> ChatResult:
     return ChatResult(
         text=text,

@@ -69,12 +69,11 @@ async def test_input_is_normalised(env: CacheEnv) -> None:
 async def test_every_key_field_separates_entries(env: CacheEnv) -> None:
     cache = make_cache(env, semantic_enabled=False)
     await cache.store(make_query(), make_result())
-    other_workflow = next((w for w in WORKFLOWS if w != DEFAULT_WORKFLOW), "another_workflow")
 
     for different in (
         make_query(model=OTHER_MODEL + "-x"),
         make_query(prompt_version="geo@v2"),
-        make_query(workflow=other_workflow),
+        make_query(workflow="other_workflow"),
         make_query(system="You answer history questions."),
         make_query(max_output_tokens=4000),
     ):
@@ -143,10 +142,16 @@ async def test_workflow_and_spec_opt_outs(env: CacheEnv) -> None:
         prompt_version="geo@v1",
     )
     assert opted_out.mode is CacheMode.off
+    opted_in = replace(opted_out, mode=CacheMode.use)
+    assert opted_in.exact_digest() == opted_out.exact_digest()  # the mode is not in the key
 
-    no_cache_workflows = {workflow.name: replace(workflow, cache=False)}
-    cache = make_cache(env, workflows=no_cache_workflows)
+    # The catalog's `cache: false` is honoured even for a query built by hand.
+    no_cache = {"geo_answers": replace(workflow, name="geo_answers", cache=False)}
+    cache = make_cache(env, workflows=no_cache)
+    assert not cache.active(make_query())
     assert not await cache.store(make_query(), make_result())
+    cached = {"geo_answers": replace(workflow, name="geo_answers", cache=True)}
+    assert make_cache(env, workflows=cached).active(make_query())
 
     disabled = make_cache(env, exact_enabled=False, semantic_enabled=False)
     assert not await disabled.store(make_query(), make_result())

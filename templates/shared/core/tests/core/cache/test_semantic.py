@@ -118,3 +118,19 @@ async def test_hashing_embedder_is_deterministic_and_offline() -> None:
     assert cosine(a, b) == pytest.approx(1.0)
     assert cosine(a, c) < 0.5
     assert unit_vector(await first.embed("")) == ()
+
+
+class BrokenEmbedder:
+    name = "broken"
+
+    async def embed(self, text: str) -> list[float]:
+        raise RuntimeError("embedding service unavailable")
+
+
+async def test_a_failing_embedder_costs_only_the_semantic_match(env: CacheEnv) -> None:
+    cache = make_cache(env, embedder=BrokenEmbedder())
+
+    assert await cache.store(make_query(QUESTION), make_result())
+    hit = await cache.lookup(make_query(QUESTION))
+    assert hit is not None and hit.match is CacheMatch.exact
+    assert await cache.lookup(make_query(QUESTION.lower())) is None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -141,3 +143,41 @@ def test_publish_and_list_commands(
 
     assert main(["prompts", "publish", "--dir", str(prompts_dir), prompt_name, str(source)]) == 1
     assert "identical" in capsys.readouterr().err
+
+
+def test_unknown_prompts_and_versions_are_not_found(store: PromptStore, prompt_name: str) -> None:
+    for name, version in (("no_such_prompt", None), ("no_such_prompt", 1), (prompt_name, 99)):
+        with pytest.raises(PromptNotFoundError):
+            store.get(name, version)
+    with pytest.raises(PromptNotFoundError):
+        store.get("../escape", 1)
+    with pytest.raises(PromptNotFoundError):
+        store.resolve("no_such_prompt", "user-1")
+
+
+def test_publish_reads_stdin(
+    prompts_dir: Path,
+    prompt_name: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(NEW_BODY))
+
+    assert main(["prompts", "publish", "--dir", str(prompts_dir), prompt_name]) == 0
+    assert capsys.readouterr().out.strip() == f"{prompt_name}@v2"
+
+
+def test_concurrent_publishes_lose_nothing(store: PromptStore, prompts_dir: Path) -> None:
+    def publish(i: int) -> str:
+        # Half go to one prompt (racing for version numbers), half to new prompts.
+        name = "raced" if i % 2 else f"fresh_{i}"
+        return PromptStore(prompts_dir).publish(name, f"Version from writer {i}.\n").ref
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        refs = list(pool.map(publish, range(16)))
+
+    assert len(set(refs)) == 16
+    store.reload()
+    assert store.versions("raced") == tuple(range(1, 9))
+    assert all(store.versions(f"fresh_{i}") == (1,) for i in range(0, 16, 2))
+    assert store.check() == []

@@ -22,7 +22,9 @@ def parse(text: str) -> PromptVersion:
 
 
 def test_required_and_default_variables_render_strictly() -> None:
-    prompt = parse("---\nvariables: {who: null, tone: warm}\n---\nGreet {{ who }} in a {{tone}} way.\n")
+    prompt = parse(
+        "---\nvariables: {who: null, tone: warm}\n---\nGreet {{ who }} in a {{tone}} way.\n"
+    )
 
     assert prompt.render({"who": "Ada"}) == "Greet Ada in a warm way."
     assert prompt.render({"who": "Ada", "tone": "dry"}) == "Greet Ada in a dry way."

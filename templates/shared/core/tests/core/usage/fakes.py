@@ -1,12 +1,12 @@
 """A deterministic stand-in for the gateway (the boundary to the providers).
 
 It implements the ``ChatGateway`` protocol: fixed usage and cost, an optional
-failure, and streams that report partial usage when closed early.
+failure, and streams (real ``ChatStream``s) that report partial usage when closed.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -18,6 +18,7 @@ from app.services.llm.types import (
     AttemptOutcome,
     ChatRequest,
     ChatResult,
+    ChatStream,
     RoutingDecision,
     StreamEnd,
     StreamEvent,
@@ -46,7 +47,9 @@ class FakeGateway:
     def model_for(self, request: ChatRequest, tier: TierInfo) -> str:
         return request.model or next(m for m in tier.allowed_models if m in MODELS)
 
-    def result(self, request: ChatRequest, tier: TierInfo, text: str = "".join(CHUNKS)) -> ChatResult:
+    def result(
+        self, request: ChatRequest, tier: TierInfo, text: str = "".join(CHUNKS)
+    ) -> ChatResult:
         model = self.model_for(request, tier)
         provider = MODELS[model].routes[0][0]
         attempt = Attempt(
@@ -78,52 +81,35 @@ class FakeGateway:
             raise self.fail_with
         return self.result(request, tier)
 
-    def stream(
-        self, request: ChatRequest, *, workflow: WorkflowInfo, tier: TierInfo
-    ) -> FakeStream:
+    def stream(self, request: ChatRequest, *, workflow: WorkflowInfo, tier: TierInfo) -> ChatStream:
         self.calls += 1
-        return FakeStream(self, request, tier)
+        return ChatStream(lambda out: self._events(out, request, tier))
 
-
-class FakeStream:
-    """The fake's stream; ``result`` is set however it ends (as the real gateway's is)."""
-
-    def __init__(self, gateway: FakeGateway, request: ChatRequest, tier: TierInfo) -> None:
-        self.gateway = gateway
-        self.result: ChatResult | None = None
-        self.closed = False
-        self._events = self._run(request, tier)
-
-    def __aiter__(self) -> FakeStream:
-        return self
-
-    async def __anext__(self) -> StreamEvent:
-        return await self._events.__anext__()
-
-    async def aclose(self) -> None:
-        self.closed = True
-        await self._events.aclose()
-
-    async def _run(self, request: ChatRequest, tier: TierInfo) -> AsyncIterator[StreamEvent]:
+    async def _events(
+        self, out: ChatStream, request: ChatRequest, tier: TierInfo
+    ) -> AsyncGenerator[StreamEvent, None]:
+        """The chunks, then StreamEnd; ``out.result`` is filled in however it ends."""
         sent: list[str] = []
         try:
             for index, chunk in enumerate(CHUNKS):
-                if self.gateway.fail_after_chunks == index and self.gateway.fail_with:
-                    raise self.gateway.fail_with
+                if self.fail_after_chunks == index and self.fail_with:
+                    raise self.fail_with
                 sent.append(chunk)
                 yield TextDelta(chunk)
-            self.result = self.gateway.result(request, tier)
-            yield StreamEnd(self.result)
+            out.result = self.result(request, tier)
+            yield StreamEnd(out.result)
         finally:
-            if self.result is None:
-                # Closed early: half the output tokens, at half the cost.
-                full = self.gateway.result(request, tier, "".join(sent))
+            if out.result is None:
+                # Stopped early: the fake reports half its output, at half the cost.
+                full = self.result(request, tier, "".join(sent))
                 usage = replace(full.usage, output_tokens=full.usage.output_tokens // 2)
                 cost = None if full.cost_usd is None else full.cost_usd / 2
-                self.result = replace(full, usage=usage, cost_usd=cost)
+                out.result = replace(full, usage=usage, cost_usd=cost, finish_reason="cancelled")
 
 
-def failed_attempt(model: str, outcome: AttemptOutcome, cost: Decimal | None = Decimal(0)) -> Attempt:
+def failed_attempt(
+    model: str, outcome: AttemptOutcome, cost: Decimal | None = Decimal(0)
+) -> Attempt:
     """An attempt that failed at the first route of ``model``."""
     return Attempt(
         provider=MODELS[model].routes[0][0],

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.core.catalog import DEFAULT_WORKFLOW
-from app.models import BillingOutbox, UsageBudget, UsageEvent, UsageReservation, UsageWarning
+from app.models import BillingOutbox, CallOutcome, UsageBudget, UsageEvent, UsageWarning
 from app.services.llm.types import ChatRequest, Message
 from app.services.usage import CallContext, UsageService
 
@@ -42,8 +42,9 @@ async def warnings(service: UsageService, workspace_id: uuid.UUID) -> list[Usage
     return await rows(service, workspace_id, UsageWarning)
 
 
-async def reservations(service: UsageService, workspace_id: uuid.UUID) -> list[UsageReservation]:
-    return await rows(service, workspace_id, UsageReservation)
+async def pending(service: UsageService, workspace_id: uuid.UUID) -> list[UsageEvent]:
+    """Calls admitted and not settled (holding their worst case on the budget)."""
+    return [e for e in await events(service, workspace_id) if e.outcome == CallOutcome.pending]
 
 
 async def budget_row(service: UsageService, workspace_id: uuid.UUID) -> UsageBudget:

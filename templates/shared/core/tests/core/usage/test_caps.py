@@ -17,7 +17,7 @@ from app.services.usage.money import to_usd
 from app.services.usage.pricing import worst_case_micros
 from tests.core.usage.conftest import entitlement
 from tests.core.usage.fakes import FakeGateway
-from tests.core.usage.helpers import budget_row, events, request, reservations, warnings
+from tests.core.usage.helpers import budget_row, events, pending, request, warnings
 
 
 def worst_case(ctx: CallContext, workflow: WorkflowInfo) -> int:
@@ -144,28 +144,32 @@ async def test_an_oversize_request_is_refused_before_any_provider_call(
     assert (row.outcome, row.error_code) == (CallOutcome.rejected, "context_too_large")
 
 
-async def test_sweep_releases_a_crashed_call_and_a_late_settle_does_not_double_release(
+async def test_sweep_closes_a_crashed_call_and_a_late_settle_does_not_double_release(
     service: UsageService, gateway: FakeGateway, ctx: CallContext
 ) -> None:
     from app.services.usage.service import _Admission
 
-    # A process reserves, then dies before settling.
+    # A process admits a call, then dies before settling it.
     admission = await service._admit(service._facts(ctx, request()))
     assert isinstance(admission, _Admission)
     held = await budget_row(service, ctx.workspace_id)
     assert held.reserved_micros == admission.budget_micros > 0
+    assert len(await pending(service, ctx.workspace_id)) == 1
 
-    assert (await service.sweep(older_than=timedelta(hours=1))).reservations_released == 0
+    assert (await service.sweep(older_than=timedelta(hours=1))).calls_abandoned == 0
     report = await service.sweep(older_than=timedelta(0))
 
-    assert report.reservations_released >= 1
-    assert await reservations(service, ctx.workspace_id) == []
+    assert report.calls_abandoned >= 1
+    (row,) = await events(service, ctx.workspace_id)
+    assert (row.outcome, row.error_code, row.cost_micros) == ("failed", "abandoned", None)
     assert (await budget_row(service, ctx.workspace_id)).reserved_micros == 0
     # The "dead" call answers after all: its cost lands, nothing is released twice.
     result = gateway.result(request(), ctx.entitlement.tier_info())
     await service._settle(admission, result, CallOutcome.ok)
-    row = await budget_row(service, ctx.workspace_id)
-    assert (row.spent_micros, row.reserved_micros) == (1000, 0)
+    (row,) = await events(service, ctx.workspace_id)
+    assert (row.outcome, row.cost_micros) == ("ok", 1000)
+    spent = await budget_row(service, ctx.workspace_id)
+    assert (spent.spent_micros, spent.reserved_micros) == (1000, 0)
 
 
 async def test_concurrent_calls_never_exceed_the_cap(

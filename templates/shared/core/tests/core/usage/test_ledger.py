@@ -13,7 +13,7 @@ from app.services.llm.errors import AllProvidersFailed, NoRouteError, StreamInte
 from app.services.llm.types import AttemptOutcome, StreamEnd, TextDelta, UsageSource
 from app.services.usage import CallContext, RequestInProgress, UsageService
 from tests.core.usage.fakes import CHUNKS, FakeGateway, failed_attempt
-from tests.core.usage.helpers import budget_row, events, outbox, request, reservations, with_key
+from tests.core.usage.helpers import budget_row, events, outbox, pending, request, with_key
 
 
 async def test_ok_call_writes_one_complete_row_and_its_outbox_row(
@@ -52,7 +52,7 @@ async def test_ok_call_writes_one_complete_row_and_its_outbox_row(
     (billing,) = await outbox(service, ctx.workspace_id)
     assert billing.usage_event_id == row.id
     assert billing.payload["units"] == 1 and billing.payload["settled_micros"] == 1000
-    assert await reservations(service, ctx.workspace_id) == []
+    assert await pending(service, ctx.workspace_id) == []
     spent = await budget_row(service, ctx.workspace_id)
     assert (spent.spent_micros, spent.reserved_micros) == (1000, 0)
 
@@ -78,7 +78,7 @@ async def test_failed_cascade_is_recorded_released_and_passed_through(
     assert row.cost_micros is None  # the timed-out attempt's cost is unknown: NULL, not 0
     assert [a["outcome"] for a in row.attempts or []] == ["server_error", "timeout"]
     assert await outbox(service, ctx.workspace_id) == []  # not billable
-    assert await reservations(service, ctx.workspace_id) == []
+    assert await pending(service, ctx.workspace_id) == []
     released = await budget_row(service, ctx.workspace_id)
     assert (released.spent_micros, released.reserved_micros) == (0, 0)
 
@@ -137,7 +137,37 @@ async def test_closed_stream_settles_cancelled_with_partial_usage(
     assert row.cost_micros == 500 and row.settled_micros == 500
     (billing,) = await outbox(service, ctx.workspace_id)
     assert billing.payload["units"] == 0
-    assert await reservations(service, ctx.workspace_id) == []
+    assert await pending(service, ctx.workspace_id) == []
+
+
+async def test_a_stream_closed_before_reading_settles_as_cancelled_at_no_cost(
+    service: UsageService, gateway: FakeGateway, ctx: CallContext
+) -> None:
+    stream = await service.stream(ctx, request())
+    await stream.aclose()
+
+    assert stream.outcome is not None and stream.outcome.outcome is CallOutcome.cancelled
+    (row,) = await events(service, ctx.workspace_id)
+    assert (row.outcome, row.cost_micros, row.settled_micros) == (CallOutcome.cancelled, 0, 0)
+    assert await pending(service, ctx.workspace_id) == []
+    assert (await budget_row(service, ctx.workspace_id)).reserved_micros == 0
+
+
+async def test_a_stream_without_a_route_is_rejected_and_released(
+    service: UsageService, gateway: FakeGateway, ctx: CallContext
+) -> None:
+    class Unroutable(FakeGateway):
+        def stream(self, request, *, workflow, tier):  # type: ignore[no-untyped-def]
+            raise NoRouteError("no model fits")
+
+    service.gateway = Unroutable()
+
+    with pytest.raises(NoRouteError):
+        await service.stream(ctx, request())
+
+    (row,) = await events(service, ctx.workspace_id)
+    assert (row.outcome, row.error_code) == (CallOutcome.rejected, "no_route")
+    assert (await budget_row(service, ctx.workspace_id)).reserved_micros == 0
 
 
 async def test_stream_cut_upstream_is_a_failed_row(

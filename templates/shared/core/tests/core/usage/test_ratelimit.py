@@ -66,9 +66,7 @@ async def test_memory_bucket_admits_a_burst_then_drips_at_the_rate() -> None:
     clock = Clock()
     limiter = MemoryRateLimiter(clock=clock)
 
-    admitted = [
-        (await limiter.acquire("u", per_minute=60, burst=3)).allowed for _ in range(4)
-    ]
+    admitted = [(await limiter.acquire("u", per_minute=60, burst=3)).allowed for _ in range(4)]
     refused = await limiter.acquire("u", per_minute=60, burst=3)
     clock.now += 1.0
     after_a_second = await limiter.acquire("u", per_minute=60, burst=3)

@@ -104,11 +104,15 @@ class GeminiAdapter(WireAdapter):
 
     def parse(self, body: bytes) -> Completion:
         data = load_json(body)
-        if not isinstance(data, dict) or ("candidates" not in data and "promptFeedback" not in data):
+        if not isinstance(data, dict) or (
+            "candidates" not in data and "promptFeedback" not in data
+        ):
             raise ProtocolViolation("GenerateContentResponse without candidates")
         text, finish = _candidate(data)
         counts = _usage(data.get("usageMetadata"))
-        usage = None if counts is None else Usage(counts[0], counts[2], counts[1], UsageSource.reported)
+        usage = (
+            None if counts is None else Usage(counts[0], counts[2], counts[1], UsageSource.reported)
+        )
         return Completion(text, usage, finish)
 
     def stream_parser(self) -> StreamParser:

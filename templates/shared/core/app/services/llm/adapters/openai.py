@@ -84,9 +84,7 @@ class OpenAIChatAdapter(WireAdapter):
             raise ProtocolViolation("chat completion without choices[0].message") from None
         counts = _usage(data.get("usage"))
         usage = (
-            None
-            if counts is None
-            else Usage(counts[0], counts[2], counts[1], UsageSource.reported)
+            None if counts is None else Usage(counts[0], counts[2], counts[1], UsageSource.reported)
         )
         reason = choice.get("finish_reason")
         return Completion(text, usage, _FINISH.get(reason, reason) if reason else None)

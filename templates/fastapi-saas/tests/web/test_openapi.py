@@ -1,0 +1,29 @@
+"""FastAPI only: the OpenAPI document describes every endpoint and the error shape."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+
+def test_every_endpoint_is_documented(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    paths = schema["paths"]
+    for path, method in [
+        ("/v1/chat", "post"),
+        ("/v1/chat/completions", "post"),
+        ("/v1/models", "get"),
+        ("/v1/usage", "get"),
+        ("/v1/credits", "get"),
+        ("/v1/credits", "post"),
+        ("/v1/prompts", "get"),
+        ("/v1/prompts", "post"),
+        ("/v1/billing/webhook", "post"),
+    ]:
+        assert method in paths[path], (path, method)
+    assert "ErrorBody" in schema["components"]["schemas"]
+
+
+def test_unknown_routes_answer_in_the_error_shape(client: TestClient) -> None:
+    response = client.get("/nope")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"

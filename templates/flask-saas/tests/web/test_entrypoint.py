@@ -1,0 +1,106 @@
+"""The documented entry point, ``gunicorn "app:create_app()"``, serves the real app
+(threaded workers, so a stream does not hold the only worker)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.core import migrate
+from app.core.catalog import TIERS
+from app.core.db import create_engine_for
+from app.services.api.keys import create_key
+from app.services.usage.tenancy import TenantDatabase
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def clean_env(database_url: str) -> dict[str, str]:
+    """This environment minus provider settings: the offline local provider answers."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.endswith(("_API_KEY", "_API_KEYS", "_BASE_URL")) and k != "REDIS_URL"
+    }
+    return {**env, "DATABASE_URL": database_url, "PYTHONPATH": str(PROJECT)}
+
+
+def make_key(url: str) -> str:
+    engine = create_engine_for(url)
+    try:
+        created = create_key(
+            TenantDatabase(engine), workspace="demo", user="demo@example.com",
+            tier=next(iter(TIERS)), role="owner",
+        )  # fmt: skip
+    finally:
+        engine.dispose()
+    return created.plaintext
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    migrate.upgrade(url)
+    key = make_key(url)
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "app:create_app()", "--bind",
+               f"127.0.0.1:{port}", "--worker-class", "gthread", "--threads", "4",
+               "--log-level", "warning"]  # fmt: skip
+    # Run from an empty directory: no .env of the developer's is read.
+    server = subprocess.Popen(command, cwd=tmp_path, env=clean_env(url))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, "gunicorn exited"
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.1)
+        yield base, key
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_gunicorn_serves_the_app_with_the_local_provider(served: tuple[str, str]) -> None:
+    base, key = served
+    headers = {"Authorization": f"Bearer {key}"}
+    body = {"messages": [{"role": "user", "content": "hello"}]}
+    answer = httpx.post(f"{base}/v1/chat", json=body, headers=headers, timeout=10)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["provider"] == "local"
+    with httpx.stream("POST", f"{base}/v1/chat", json={**body, "stream": True}, headers=headers) as r:
+        text = r.read().decode()
+    assert text.splitlines()[0].startswith("event: delta")
+    assert "event: end" in text
+
+
+def test_gunicorn_enforces_the_body_cap_on_chunked_bodies(served: tuple[str, str]) -> None:
+    base, key = served
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(160):  # 1.25 MiB against the default 1 MiB cap
+            yield b"x" * 8192
+
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    response = httpx.post(f"{base}/v1/chat", content=chunks(), headers=headers, timeout=10)
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "body_too_large"

@@ -1,0 +1,77 @@
+"""One real server for the whole contract suite, and the clients that call it.
+
+The server is this app's own (uvicorn for FastAPI, werkzeug for Flask: see
+``tests/web/server.py``) on 127.0.0.1 and a free port, over a migrated database
+(SQLite, or PostgreSQL with TEST_DATABASE_URL), with every provider pointed at a
+fake upstream (``tests/fakes``) so answers are priced, cached and streamed for real.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from app.core.config import Settings
+from app.core.flavour import run
+from app.services.api.runtime import RuntimeOptions
+from app.services.prompts import PROMPTS_DIR
+from tests.contract.world import (
+    FUNDED,
+    SEEDS,
+    Contract,
+    body_cap,
+    fake_providers,
+    gateway_settings,
+    migrated_database,
+    seed,
+)
+from tests.web.server import SERVER, serve
+
+
+@pytest.fixture(scope="session")
+def contract(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Contract]:
+    tmp = tmp_path_factory.mktemp("contract")
+    # A copy of the prompt catalogue: publishing in a test must not touch the app's own.
+    prompts = tmp / "prompts"
+    shutil.copytree(PROMPTS_DIR, prompts)
+    with migrated_database(tmp) as database_url, fake_providers() as upstreams:
+        keys = run(lambda: seed(database_url))
+        settings = Settings(
+            database_url=database_url,
+            redis_url=os.environ.get("TEST_REDIS_URL") or None,
+            environment="test",
+        )
+        options = RuntimeOptions(
+            # The fakes only, whatever provider keys the environment holds.
+            gateway_settings=gateway_settings(upstreams),
+            prompts_root=prompts,
+            max_body_bytes=body_cap(),
+        )
+        with serve(settings, options) as base_url:
+            world = Contract(base_url, database_url, SERVER, keys, body_cap(), upstreams)
+            _fund(world)
+            yield world
+
+
+def _fund(world: Contract) -> None:
+    """Prepaid credits for the workspaces that make model calls (any billing mode)."""
+    owners = {SEEDS[name][0]: key for name, key in world.keys.items() if key.role == "owner"}
+    with httpx.Client(base_url=world.base_url, timeout=10) as client:
+        for workspace in FUNDED:
+            response = client.post(
+                "/v1/credits",
+                json={"amount_usd": "100", "reason": "contract suite"},
+                headers=owners[workspace].headers(),
+            )
+            assert response.status_code == 201, response.text
+
+
+@pytest.fixture
+def client(contract: Contract) -> Iterator[httpx.Client]:
+    """An HTTP client for the server, with no key (tests add the headers they mean)."""
+    with httpx.Client(base_url=contract.base_url, timeout=20) as client:
+        yield client

@@ -1,0 +1,85 @@
+"""``/v1/usage``, ``/v1/credits``, ``/v1/prompts`` and the billing webhook placeholder."""
+
+from __future__ import annotations
+
+import httpx
+
+from app.core.catalog import WORKFLOWS
+from tests.contract.helpers import assert_error, chat_body
+from tests.contract.world import Contract
+
+
+def test_usage_is_told_in_units_without_cost_for_members(contract: Contract, client: httpx.Client) -> None:
+    headers = contract.key("member").headers()
+    before = client.get("/v1/usage", headers=headers).json()
+    assert client.post("/v1/chat", json=chat_body("usage probe"), headers=headers).status_code == 200
+    report = client.get("/v1/usage", headers=headers).json()
+
+    assert report["user_id"] == contract.key("member").user_id
+    assert {w["workflow"] for w in report["workflows"]} >= set(WORKFLOWS)
+    units = {w["workflow"]: w["units"] for w in report["workflows"]}
+    previous = {w["workflow"]: w["units"] for w in before["workflows"]}
+    assert sum(units.values()) == sum(previous.values()) + 1
+    assert all(w["cost_usd"] is None for w in report["workflows"])
+    assert report["cap"]["used_usd"] is None and report["cap"]["limit_usd"] is None
+    assert report["cap"]["state"] in ("ok", "warning", "reached")
+
+
+def test_owners_see_cost_and_the_whole_workspace(contract: Contract, client: httpx.Client) -> None:
+    report = client.get("/v1/usage", params={"user": "all"}, headers=contract.key("owner").headers())
+    body = report.json()
+    assert report.status_code == 200
+    assert body["user_id"] is None
+    assert body["cap"]["limit_usd"] is not None
+    assert all(w["cost_usd"] is not None for w in body["workflows"])
+
+
+def test_credits_balance_and_owner_grants(contract: Contract, client: httpx.Client) -> None:
+    owner = contract.key("owner").headers()
+    before = client.get("/v1/credits", headers=owner).json()
+    granted = client.post(
+        "/v1/credits",
+        json={"amount_usd": "2.5", "reason": "goodwill", "reference": "contract-grant-1"},
+        headers=owner,
+    )
+    assert granted.status_code == 201, granted.text
+    again = client.post(
+        "/v1/credits",
+        json={"amount_usd": "2.5", "reason": "goodwill", "reference": "contract-grant-1"},
+        headers=owner,
+    )
+    assert again.json()["grant_id"] == granted.json()["grant_id"]  # same reference: no-op
+    after = client.get("/v1/credits", headers=contract.key("member").headers()).json()
+    assert float(after["balance_usd"]) >= float(before["balance_usd"]) + 2.5 - 0.01
+    assert after["workspace_id"] == contract.key("owner").workspace_id
+    response = client.post("/v1/credits", json={"amount_usd": "-1"}, headers=owner)
+    assert_error(response, 422, "invalid_fields")
+
+
+def test_prompts_list_and_publish(contract: Contract, client: httpx.Client) -> None:
+    member = contract.key("member").headers()
+    listing = client.get("/v1/prompts", headers=member)
+    assert listing.status_code == 200
+    prompts = {p["name"]: p for p in listing.json()["data"]}
+    assert {w.prompt for w in WORKFLOWS.values()} <= set(prompts)
+    name, first = next(iter(prompts.items()))
+    assert first["serving"].startswith(f"{name}@v")
+
+    text = "---\ndescription: A contract-suite version.\n---\nAnswer in one short paragraph.\n"
+    published = client.post(
+        "/v1/prompts", json={"name": name, "text": text}, headers=contract.key("owner").headers()
+    )
+    assert published.status_code == 201, published.text
+    assert published.json()["version"] == first["latest"] + 1
+    relisted = {p["name"]: p for p in client.get("/v1/prompts", headers=member).json()["data"]}
+    assert relisted[name]["latest"] == first["latest"] + 1
+    bad = client.post(
+        "/v1/prompts",
+        json={"name": name, "text": "---\nnope: 1\n---\nx\n"},
+        headers=contract.key("owner").headers(),
+    )
+    assert_error(bad, 422, "invalid_prompt")
+
+
+def test_billing_webhook_is_a_placeholder(client: httpx.Client) -> None:
+    assert_error(client.post("/v1/billing/webhook", content=b"{}"), 501)
