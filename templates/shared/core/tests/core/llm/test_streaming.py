@@ -4,12 +4,11 @@ first byte only."""
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 
 import pytest
 
-from app.core.flavour import IS_ASYNC, sleep
+from app.core.flavour import sleep
 from app.services.llm.errors import AllProvidersFailed, RequestRejected, StreamInterrupted
 from app.services.llm.types import (
     AttemptOutcome,
@@ -119,31 +118,6 @@ async def test_a_consumer_that_stops_early_closes_upstream_and_gets_partial_usag
         assert result.usage.source is UsageSource.estimated
         assert result.usage.input_tokens == 10  # "Say hello to the tests." + overhead
         assert result.usage.output_tokens == 3
-
-
-@pytest.mark.skipif(not IS_ASYNC, reason="task cancellation is an asyncio notion")
-async def test_a_cancelled_task_closes_upstream_and_settles_usage(
-    make_gateway: MakeGateway, anthropic_fake: FakeUpstream
-) -> None:
-    anthropic_fake.push(Answer(chunks=CHUNKS, hold_after=1))
-    gateway = make_gateway({"anthropic": (anthropic_fake, ("k1",))})
-    stream = gateway.stream(REQUEST, workflow=WORKFLOW, tier=TIER)
-    first = asyncio.Event()
-
-    async def consume() -> None:  # a web handler whose client went away
-        async for _event in stream:
-            first.set()
-
-    task = asyncio.ensure_future(consume())
-    await asyncio.wait_for(first.wait(), 2)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await asyncio.wait_for(task, 2)
-
-    assert await _disconnected(anthropic_fake)
-    assert stream.result is not None
-    assert stream.result.finish_reason == "cancelled"
-    assert stream.result.usage.input_tokens == 12
 
 
 @pytest.mark.parametrize("provider", WIRES)
