@@ -59,7 +59,7 @@ def test_front_matter_is_valid_yaml_whatever_the_names() -> None:
     assert set(meta) == {"description", "variables"}
     assert meta["variables"] == []
     assert 'Acme "AI": Summaries: fast.' in text
-    assert "{{" not in text.split("\n---\n", 1)[1]  # no placeholders: no variables to pass
+    assert "${" not in text.split("\n---\n", 1)[1]  # no placeholders: no variables to pass
 
 
 def test_lock_publishes_every_v1_with_its_hash() -> None:

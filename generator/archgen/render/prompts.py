@@ -56,7 +56,7 @@ def _v1(name: str, workflows: list[dict[str, Any]], product: dict[str, Any]) -> 
         "# (app/prompts/prompts.lock): change it with `python -m app prompts publish`.\n"
         "# Optional hints: model (a catalog model id), temperature, max_output_tokens.\n"
         "# Variables: a list of required names, or a mapping of name -> default;\n"
-        "# the body uses them as {{ name }}.\n"
+        "# the body uses them as ${name}.\n"
         f"description: {description}\n"
         "variables: []\n"
         "---\n"

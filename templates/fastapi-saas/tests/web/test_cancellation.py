@@ -23,6 +23,7 @@ from tests.contract.world import (
     Contract,
     body_cap,
     fake_providers,
+    fund,
     gateway_settings,
     migrated_database,
     pinned_model,
@@ -40,7 +41,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Contract]:
         settings = Settings(database_url=url, redis_url=None, environment="test")
         options = RuntimeOptions(gateway_settings=gateway_settings(upstreams))
         with serve(settings, options) as base_url:
-            yield Contract(base_url, url, SERVER, keys, body_cap(), upstreams)
+            world = Contract(base_url, url, SERVER, keys, body_cap(), upstreams)
+            fund(world)
+            yield world
 
 
 def ledger(database_url: str, workspace_id: str) -> list[UsageEvent]:

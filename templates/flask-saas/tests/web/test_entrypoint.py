@@ -15,9 +15,8 @@ import httpx
 import pytest
 
 from app.core import migrate
-from app.core.catalog import TIERS
 from app.core.db import create_engine_for
-from app.services.api.keys import create_key
+from app.services.api.keys import create_demo_key
 from app.services.usage.tenancy import TenantDatabase
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -42,10 +41,8 @@ def clean_env(database_url: str) -> dict[str, str]:
 def make_key(url: str) -> str:
     engine = create_engine_for(url)
     try:
-        created = create_key(
-            TenantDatabase(engine), workspace="demo", user="demo@example.com",
-            tier=next(iter(TIERS)), role="owner",
-        )  # fmt: skip
+        # What `make run` seeds: the demo workspace, with credits if the product sells them.
+        created = create_demo_key(TenantDatabase(engine))
     finally:
         engine.dispose()
     return created.plaintext

@@ -75,7 +75,7 @@ async def list_prompts(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     for row in rows:
-        split = ", ".join(f"{v} {share:.0%}" for v, share in row["serving"].items())
+        split = ", ".join(f"{v} {share * 100:.0f}%" for v, share in row["serving"].items())
         live = f"  experiment {row['experiment']}" if row["experiment"] else ""
         print(f"{row['name']}: {' '.join(row['versions'])}  serving {split}{live}")
     if not rows:
@@ -115,7 +115,7 @@ async def publish_prompt(args: argparse.Namespace) -> int:
     if experiment is None:
         note = "it now serves all traffic (no experiment for this prompt)"
     elif prompt.version in experiment.versions:
-        note = f"it serves {experiment.share(prompt.version):.0%} of users"
+        note = f"it serves {experiment.share(prompt.version) * 100:.0f}% of users"
     else:
         note = f"it serves no traffic until {store.experiments_path.name} routes to it"
     print(f"published {prompt.path}; {note}", file=sys.stderr)

@@ -20,11 +20,10 @@ from app.core.flavour import run
 from app.services.api.runtime import RuntimeOptions
 from app.services.prompts import PROMPTS_DIR
 from tests.contract.world import (
-    FUNDED,
-    SEEDS,
     Contract,
     body_cap,
     fake_providers,
+    fund,
     gateway_settings,
     migrated_database,
     seed,
@@ -53,21 +52,8 @@ def contract(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Contract]:
         )
         with serve(settings, options) as base_url:
             world = Contract(base_url, database_url, SERVER, keys, body_cap(), upstreams)
-            _fund(world)
+            fund(world)
             yield world
-
-
-def _fund(world: Contract) -> None:
-    """Prepaid credits for the workspaces that make model calls (any billing mode)."""
-    owners = {SEEDS[name][0]: key for name, key in world.keys.items() if key.role == "owner"}
-    with httpx.Client(base_url=world.base_url, timeout=10) as client:
-        for workspace in FUNDED:
-            response = client.post(
-                "/v1/credits",
-                json={"amount_usd": "100", "reason": "contract suite"},
-                headers=owners[workspace].headers(),
-            )
-            assert response.status_code == 201, response.text
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from app.core import migrate
-from app.core.catalog import DEFAULT_WORKFLOW, WORKFLOWS
+from app.core.catalog import DEFAULT_WORKFLOW, EXACT_CACHE_ENABLED, WORKFLOWS
 from app.models import UsageEvent
 from tests.contract.helpers import assert_error, chat_body, parse_sse
 from tests.contract.world import Contract, pinned_model
@@ -79,6 +79,18 @@ def test_a_stream_sends_deltas_then_usage_and_cost(contract: Contract, client: h
     assert end["usage"]["output_tokens"] > 0
     assert end["usage"]["cost_usd"] is not None
     uuid.UUID(end["id"])
+
+
+def test_a_streamed_answer_is_cached_for_the_next_request(
+    contract: Contract, client: httpx.Client
+) -> None:
+    body = chat_body(f"stream then cache {uuid.uuid4()}")
+    headers = contract.key("owner").headers()
+    with client.stream("POST", "/v1/chat", json={**body, "stream": True}, headers=headers) as r:
+        streamed = "".join(e.json()["text"] for e in parse_sse(r.iter_lines()) if e.event == "delta")
+    again = client.post("/v1/chat", json=body, headers=headers).json()
+    assert again["text"] == streamed
+    assert again["cached"] is (EXACT_CACHE_ENABLED and WORKFLOWS[DEFAULT_WORKFLOW].cache)
 
 
 def test_a_refused_stream_is_a_plain_json_error(contract: Contract, client: httpx.Client) -> None:

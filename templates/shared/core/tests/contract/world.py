@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -133,6 +134,20 @@ SEEDS: dict[str, tuple[str, TierInfo, str]] = {
 }
 # Workspaces that get prepaid credits (every billing mode accepts them).
 FUNDED = ("alpha", "beta", "gamma", "epsilon", "zeta")
+
+
+def fund(world: Contract) -> None:
+    """Prepaid credits for the workspaces that make model calls (any billing mode
+    accepts them; prepaid products refuse calls without), granted through the API."""
+    owners = {SEEDS[name][0]: key for name, key in world.keys.items() if key.role == "owner"}
+    with httpx.Client(base_url=world.base_url, timeout=10) as client:
+        for workspace in FUNDED:
+            response = client.post(
+                "/v1/credits",
+                json={"amount_usd": "100", "reason": "contract suite"},
+                headers=owners[workspace].headers(),
+            )
+            assert response.status_code == 201, response.text
 
 
 def smallest_context_workflow() -> str:

@@ -81,6 +81,7 @@ def upgrade() -> None:
         *_workspace_fk("api_keys"),
         sa.Column("user_id", sa.Uuid()),
         sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("role", sa.String(16), nullable=False, server_default="member"),
         sa.Column("prefix", sa.String(16), nullable=False),
         sa.Column("key_hash", sa.String(64), nullable=False),
         _ts("created_at"),
@@ -311,6 +312,17 @@ def _enable_row_level_security() -> None:
         DO $$ BEGIN
             CREATE ROLE "{role}" NOLOGIN;
         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+        END $$
+        """
+    )
+    # The migrating user (usually the app's DATABASE_URL user, the tables' owner) may
+    # switch to the role; the app does so in every transaction (SET LOCAL ROLE).
+    op.execute(
+        f"""
+        DO $$ BEGIN
+            IF NOT pg_has_role(current_user, '{role}', 'MEMBER') THEN
+                EXECUTE format('GRANT %I TO %I', '{role}', current_user);
+            END IF;
         END $$
         """
     )

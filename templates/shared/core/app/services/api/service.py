@@ -474,16 +474,16 @@ class ApiService:
 
 
 async def _events(opened: OpenedStream) -> AsyncIterator[TextDelta | StreamEnd]:
-    """The opened stream's events, its first one included."""
+    """The opened stream's events, its first one included.
+
+    Read to the very end, past the ``StreamEnd``: the usage layer finishes its work
+    (storing the answer in the cache) only when the stream is exhausted.
+    """
     if opened.first is None:
         return
     yield opened.first
-    if isinstance(opened.first, StreamEnd):
-        return
     async for event in opened.events:
         yield event
-        if isinstance(event, StreamEnd):
-            return
 
 
 def _workflow(name: str | None) -> WorkflowInfo:

@@ -81,7 +81,7 @@ def _experiment(prompt: str, table: Any, source: str) -> Experiment:
         raise PromptFormatError(f"{source}: [{prompt}] name must be non-empty text")
     versions = table.get("versions")
     if not isinstance(versions, dict) or not versions:
-        raise PromptFormatError(f"{source}: [{prompt}] needs versions = {{ v1 = 100 }}")
+        raise PromptFormatError(f"{source}: [{prompt}] needs " + "versions = { v1 = 100 }")
     weights: list[tuple[int, float]] = []
     for key, weight in versions.items():
         version = _parse_version(key, source, prompt)

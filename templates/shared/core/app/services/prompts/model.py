@@ -10,11 +10,12 @@ lines (hints and variables), then the body, which is the system prompt template:
     max_output_tokens: 600
     variables: {audience: general readers}   # or a list of required names
     ---
-    Summarize for {{ audience }} in at most five sentences.
+    Summarize for ${audience} in at most five sentences.
 
-Placeholders are ``{{ name }}``; every placeholder must be declared and every
-declared variable used. Rendering is strict: a missing variable is an error,
-never an empty string.
+Placeholders are ``${name}`` (``$${name}`` is a literal ``${name}``); every
+placeholder must be declared and every declared variable used. Rendering is
+strict: a missing variable is an error, never an empty string. There is no
+logic (no filters, loops or conditions): a prompt version is plain text.
 """
 
 from __future__ import annotations
@@ -35,7 +36,10 @@ from app.services.llm.types import ChatRequest, Message
 NAME_RE = re.compile(r"[a-z][a-z0-9_]*")  # use fullmatch
 VERSION_FILE_RE = re.compile(r"v([1-9][0-9]*)\.md")  # use fullmatch
 VARIABLE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+# ${name}, spaces allowed inside the braces; group 1 is "$" for the $${name} escape.
+PLACEHOLDER_RE = re.compile(r"\$(\$?)\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
+# Jinja/Mustache-style double braces: not this format's syntax, reported as an error.
+DOUBLE_BRACE_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 FRONT_MATTER_KEYS = ("description", "model", "temperature", "max_output_tokens", "variables")
 
 
@@ -140,8 +144,10 @@ class PromptVersion:
                     f"not {type(value).__name__}"
                 )
             values[key] = str(value)
-        # One pass: a value containing "{{ x }}" is inserted verbatim, never expanded.
-        return PLACEHOLDER_RE.sub(lambda m: values[m.group(1)], self.body)
+        # One pass: a value containing "${x}" is inserted verbatim, never expanded.
+        return PLACEHOLDER_RE.sub(
+            lambda m: "${" + m.group(2) + "}" if m.group(1) else values[m.group(2)], self.body
+        )
 
     def messages(
         self, user_input: str, variables: Mapping[str, object] | None = None
@@ -232,7 +238,13 @@ def parse_prompt(text: str, *, name: str, version: int, path: Path) -> PromptVer
         raise PromptFormatError(f"{source}: the prompt body is empty")
     variables = _variables(meta.get("variables"), source)
     declared = {v.name for v in variables}
-    used = set(PLACEHOLDER_RE.findall(body))
+    used = {name for escaped, name in PLACEHOLDER_RE.findall(body) if not escaped}
+    braced = sorted(set(DOUBLE_BRACE_RE.findall(body)))
+    if braced:
+        raise PromptFormatError(
+            f"{source}: double-brace placeholder(s) {', '.join(braced)}: this format's "
+            "placeholders are written like ${" + braced[0] + "}"
+        )
     if used - declared:
         raise PromptFormatError(
             f"{source}: body uses undeclared variable(s) {', '.join(sorted(used - declared))}"

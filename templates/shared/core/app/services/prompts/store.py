@@ -342,7 +342,7 @@ class PromptStore:
             raise PromptFormatError(f"{self.lock_path}: not valid JSON: {exc}") from exc
         prompts = raw.get("prompts") if isinstance(raw, dict) else None
         if not isinstance(prompts, dict):
-            raise PromptFormatError(f'{self.lock_path}: expected {{"prompts": {{...}}}}')
+            raise PromptFormatError(f"{self.lock_path}: " + 'expected {"prompts": {...}}')
         lock: LockTable = {}
         for name, versions in prompts.items():
             if not isinstance(name, str) or not NAME_RE.fullmatch(name):

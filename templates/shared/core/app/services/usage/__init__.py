@@ -22,6 +22,7 @@ from app.services.usage.ratelimit import (
     RateDecision,
     RateLimiter,
     RedisRateLimiter,
+    rate_key,
     rate_limiter_for,
 )
 from app.services.usage.service import (
@@ -60,5 +61,6 @@ __all__ = [
     "UsageStream",
     "UsageWarningInfo",
     "hash_key",
+    "rate_key",
     "rate_limiter_for",
 ]

@@ -22,6 +22,7 @@ from app.services.usage.entitlements import Entitlement
 from app.services.usage.tenancy import TenantDatabase
 
 KEY_PREFIX = "sk_"
+ROLES = ("owner", "member")  # owners manage billing and keys; members make calls
 _TOUCH_EVERY = timedelta(minutes=5)  # last_used_at precision: not a write per request
 
 
@@ -42,6 +43,7 @@ class Principal:
     user_id: uuid.UUID | None
     api_key_id: uuid.UUID
     entitlement: Entitlement
+    role: str = "member"
 
 
 def hash_key(plaintext: str) -> str:
@@ -102,15 +104,23 @@ class Accounts:
         return entitlement
 
     async def issue_api_key(
-        self, workspace_id: uuid.UUID, *, name: str, user_id: uuid.UUID | None = None
+        self,
+        workspace_id: uuid.UUID,
+        *,
+        name: str,
+        user_id: uuid.UUID | None = None,
+        role: str = "member",
     ) -> IssuedKey:
-        """A new API key for the workspace (or one of its users)."""
+        """A new API key for the workspace (or one of its users), with its role."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; expected one of {ROLES}")
         plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
         key = ApiKey(
             id=new_id(),
             workspace_id=workspace_id,
             user_id=user_id,
             name=name,
+            role=role,
             prefix=plaintext[:12],
             key_hash=hash_key(plaintext),
         )
@@ -150,7 +160,7 @@ class Accounts:
                     .values(last_used_at=now)
                     .execution_options(synchronize_session=False)
                 )
-        return Principal(key.workspace_id, key.user_id, key.id, entitlement)
+        return Principal(key.workspace_id, key.user_id, key.id, entitlement, key.role)
 
     @staticmethod
     def _entitlement_row(

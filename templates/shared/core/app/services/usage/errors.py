@@ -101,13 +101,16 @@ class RateLimited(UsageError):
     status = 429
     code = "rate_limited"
 
-    def __init__(self, *, retry_after: float, limit_per_minute: int) -> None:
+    def __init__(
+        self, *, retry_after: float, limit_per_minute: int, reset_after: float = 0.0
+    ) -> None:
         super().__init__(
             f"Rate limit of {limit_per_minute} requests per minute reached; "
             f"retry in {retry_after:.1f} s."
         )
         self.retry_after = retry_after
         self.limit_per_minute = limit_per_minute
+        self.reset_after = reset_after  # seconds until the bucket is full again
 
     @property
     def retry_after_header(self) -> str:

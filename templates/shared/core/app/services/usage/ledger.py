@@ -256,19 +256,26 @@ async def close_call(
 ) -> bool:
     """Complete an admitted call's row, and add its outbox row when billable.
 
-    Returns False when the sweep had already closed the row as abandoned (so its
-    holds were already released); the row gets the real outcome all the same.
+    Returns True when the call's holds are still to be released: False only when
+    the sweep had already closed the row as abandoned (and released them); the row
+    gets the real outcome all the same. A row that went missing is written whole.
     """
     values = closing_values(facts, result, log_prompts=log_prompts, now=now)
     params = {f"v_{name}": value for name, value in values.items()}
     params |= {"row_id": facts.event_id, "row_workspace_id": facts.workspace_id}
+    holds_pending = True
     closed = await session.execute(_CLOSE, params)
-    was_pending = bool(closed.rowcount)  # type: ignore[attr-defined]
-    if not was_pending:
-        await session.execute(_CLOSE_SWEPT, params)
+    if not closed.rowcount:  # type: ignore[attr-defined]
+        swept = await session.execute(_CLOSE_SWEPT, params)
+        holds_pending = not swept.rowcount  # type: ignore[attr-defined]
+        if holds_pending:  # the opening row is gone (a restored backup, a manual cleanup)
+            opening = opening_values(
+                facts, log_prompts=log_prompts, funding=None, held=0, credit_held=0
+            )
+            await session.execute(insert(_EVENTS), {**opening, **values})
     if result.outcome in BILLABLE:
         await session.execute(insert(_OUTBOX), outbox_values(facts, values))
-    return was_pending
+    return holds_pending
 
 
 async def write(

@@ -12,20 +12,30 @@ workers or instances.
 
 from __future__ import annotations
 
+import math
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from redis.asyncio import Redis
 
+from app.core.catalog import PRODUCT_SLUG
 from app.core.flavour import Lock
+
+# Redis keys of this product's buckets (several apps may share one Redis).
+REDIS_PREFIX = f"{PRODUCT_SLUG}:ratelimit:"
 
 
 @dataclass(frozen=True, slots=True)
 class RateDecision:
+    """A check's answer, with what ``RateLimit-*`` response headers need."""
+
     allowed: bool
     retry_after: float = 0.0  # seconds until a request would be allowed (0 when allowed)
+    remaining: int = 0  # requests a burst could still make right now
+    reset_after: float = 0.0  # seconds until the bucket is full again
 
 
 class RateLimiter(Protocol):
@@ -33,7 +43,16 @@ class RateLimiter(Protocol):
 
     async def acquire(self, key: str, *, per_minute: int, burst: int) -> RateDecision: ...
 
+    async def peek(self, key: str, *, per_minute: int, burst: int) -> RateDecision:
+        """The bucket's state without counting a request (``allowed``: one would be)."""
+        ...
+
     async def close(self) -> None: ...
+
+
+def rate_key(workspace_id: uuid.UUID, user_id: uuid.UUID | None) -> str:
+    """The bucket of one user (or of the workspace itself, for calls without a user)."""
+    return f"{workspace_id}:{user_id or '-'}"
 
 
 def _interval_and_tolerance(per_minute: int, burst: int) -> tuple[float, float]:
@@ -42,6 +61,16 @@ def _interval_and_tolerance(per_minute: int, burst: int) -> tuple[float, float]:
     interval = 60.0 / per_minute
     # A full bucket admits `burst` requests at once: the TAT may run that far ahead.
     return interval, interval * (burst - 1)
+
+
+def _decision(
+    allowed: bool, ahead: float, interval: float, tolerance: float, burst: int
+) -> RateDecision:
+    """A decision from how far the TAT is ahead of now (after the request, if admitted)."""
+    ahead = max(ahead, 0.0)
+    remaining = min(max(math.floor((tolerance - ahead) / interval) + 1, 0), burst)
+    retry_after = 0.0 if allowed else max(ahead - tolerance, 0.0)
+    return RateDecision(allowed, retry_after, remaining, ahead)
 
 
 class MemoryRateLimiter:
@@ -61,13 +90,20 @@ class MemoryRateLimiter:
         async with self._lock:
             now = self._clock()
             tat = max(self._tat.get(key, now), now)
-            wait = tat - tolerance - now
-            if wait > 0:
-                return RateDecision(allowed=False, retry_after=wait)
+            if tat - tolerance > now:
+                return _decision(False, tat - now, interval, tolerance, burst)
             self._tat[key] = tat + interval
             if len(self._tat) > self._max_keys:
                 self._prune(now)
-        return RateDecision(allowed=True)
+        return _decision(True, tat + interval - now, interval, tolerance, burst)
+
+    async def peek(self, key: str, *, per_minute: int, burst: int) -> RateDecision:
+        """The bucket's state without counting a request."""
+        interval, tolerance = _interval_and_tolerance(per_minute, burst)
+        async with self._lock:
+            now = self._clock()
+            tat = max(self._tat.get(key, now), now)
+        return _decision(tat - tolerance <= now, tat - now, interval, tolerance, burst)
 
     def _prune(self, now: float) -> None:
         # A key whose TAT has passed is indistinguishable from a key never seen.
@@ -78,7 +114,7 @@ class MemoryRateLimiter:
 
 
 # KEYS[1]: the bucket; ARGV: emission interval and burst tolerance, in microseconds.
-# Returns {1, 0} when admitted, {0, microseconds to wait} when refused.
+# Returns {admitted (1/0), how far the TAT is ahead of now afterwards, in microseconds}.
 GCRA_SCRIPT = """
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
@@ -86,45 +122,58 @@ local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 local tat = tonumber(redis.call('GET', KEYS[1]))
 if not tat or tat < now then tat = now end
-local wait = tat - tolerance - now
-if wait > 0 then return {0, math.ceil(wait)} end
+if tat - tolerance > now then return {0, tat - now} end
 local new_tat = tat + interval
 local ttl_ms = math.ceil((new_tat - now) / 1000) + 1
 redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', ttl_ms)
-return {1, 0}
+return {1, new_tat - now}
+"""
+
+# KEYS[1]: the bucket. Returns how far its TAT is ahead of now, in microseconds.
+PEEK_SCRIPT = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local tat = tonumber(redis.call('GET', KEYS[1]))
+if not tat or tat < now then return 0 end
+return tat - now
 """
 
 
 class RedisRateLimiter:
     """GCRA in Redis: one atomic script per check, so any number of processes agree."""
 
-    def __init__(self, redis: Redis, *, prefix: str = "ratelimit:") -> None:
+    def __init__(self, redis: Redis, *, prefix: str = REDIS_PREFIX) -> None:
         self._redis = redis
         self._prefix = prefix
-        self._script = redis.register_script(GCRA_SCRIPT)
+        self._acquire = redis.register_script(GCRA_SCRIPT)
+        self._peek = redis.register_script(PEEK_SCRIPT)
 
     @classmethod
-    def from_url(cls, url: str, *, prefix: str = "ratelimit:") -> RedisRateLimiter:
+    def from_url(cls, url: str, *, prefix: str = REDIS_PREFIX) -> RedisRateLimiter:
         """A limiter with its own connection pool to ``url``."""
         return cls(Redis.from_url(url), prefix=prefix)
 
     async def acquire(self, key: str, *, per_minute: int, burst: int) -> RateDecision:
         """Admit (and count) one request, or say how long to wait."""
         interval, tolerance = _interval_and_tolerance(per_minute, burst)
-        allowed, wait_us = await self._script(
+        allowed, ahead_us = await self._acquire(
             keys=[self._prefix + key],
             args=[round(interval * 1_000_000), round(tolerance * 1_000_000)],
         )
-        if allowed:
-            return RateDecision(allowed=True)
-        return RateDecision(allowed=False, retry_after=int(wait_us) / 1_000_000)
+        return _decision(bool(allowed), int(ahead_us) / 1_000_000, interval, tolerance, burst)
+
+    async def peek(self, key: str, *, per_minute: int, burst: int) -> RateDecision:
+        """The bucket's state without counting a request."""
+        interval, tolerance = _interval_and_tolerance(per_minute, burst)
+        ahead = int(await self._peek(keys=[self._prefix + key])) / 1_000_000
+        return _decision(ahead <= tolerance, ahead, interval, tolerance, burst)
 
     async def close(self) -> None:
         """Close the connection pool."""
         await self._redis.aclose()
 
 
-def rate_limiter_for(redis_url: str | None, *, prefix: str = "ratelimit:") -> RateLimiter:
+def rate_limiter_for(redis_url: str | None, *, prefix: str = REDIS_PREFIX) -> RateLimiter:
     """Redis when ``redis_url`` is set (several workers), else this process's memory."""
     if redis_url:
         return RedisRateLimiter.from_url(redis_url, prefix=prefix)

@@ -22,7 +22,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -63,7 +63,7 @@ from app.services.usage.errors import (
 from app.services.usage.ledger import CallFacts, CallResult, micros_of
 from app.services.usage.money import to_micros, to_usd, usd_text
 from app.services.usage.pricing import context_tokens, usage_cost, worst_case_micros
-from app.services.usage.ratelimit import MemoryRateLimiter, RateLimiter
+from app.services.usage.ratelimit import MemoryRateLimiter, RateDecision, RateLimiter, rate_key
 from app.services.usage.sweep import SweepReport, sweep
 from app.services.usage.tenancy import TenantDatabase
 
@@ -126,6 +126,7 @@ class UsageOutcome:
     warnings: tuple[UsageWarningInfo, ...] = ()
     budget: BudgetStatus | None = None
     replayed: bool = False  # an earlier call with the same idempotency key
+    rate: RateDecision | None = None  # the rate limit's state after this call
 
     @property
     def text(self) -> str:
@@ -218,14 +219,14 @@ class UsageService:
         replay = await self._replay(facts)
         if replay is not None:
             return replay
-        await self._rate_limit(facts)
+        rate = await self._rate_limit(facts)
         if cached is None and self.cache is not None and cache_query is not None:
             cached = await self.cache.lookup(cache_query)
         if cached is not None:
-            return await self._record_cached(facts, cached)
+            return replace(await self._record_cached(facts, cached), rate=rate)
         admission = await self._admit(facts)
         if isinstance(admission, UsageOutcome):
-            return admission  # a replay found while reserving
+            return admission  # a replay found while admitting
         try:
             result = await self.gateway.chat(
                 request, workflow=facts.workflow, tier=ctx.entitlement.tier_info()
@@ -241,7 +242,7 @@ class UsageService:
         outcome = await self._settle(admission, result, CallOutcome.ok)
         if self.cache is not None and cache_query is not None:
             await self.cache.store(cache_query, result)
-        return outcome
+        return replace(outcome, rate=rate)
 
     async def stream(
         self,
@@ -259,13 +260,13 @@ class UsageService:
         replay = await self._replay(facts)
         if replay is not None:
             return UsageStream(lambda _: _replayed(replay), outcome=replay)
-        await self._rate_limit(facts)
+        rate = await self._rate_limit(facts)
         if cached is None and self.cache is not None and cache_query is not None:
             cached = await self.cache.lookup(cache_query)
         if cached is not None:
             hit = cached
-            outcome = await self._record_cached(facts, hit)
-            return UsageStream(lambda _: hit.replay(), outcome=outcome)
+            outcome = replace(await self._record_cached(facts, hit), rate=rate)
+            return UsageStream(lambda _: hit.replay(), outcome=outcome, rate=rate)
         admission = await self._admit(facts)
         if isinstance(admission, UsageOutcome):
             return UsageStream(lambda _: _replayed(admission), outcome=admission)
@@ -279,6 +280,7 @@ class UsageService:
         return UsageStream(
             lambda out: self._metered(out, admission, upstream, cache_query),
             abandon=partial(self._cancel, admission, upstream),
+            rate=rate,
         )
 
     async def budget_status(
@@ -373,17 +375,20 @@ class UsageService:
             raise RequestInProgress(facts.idempotency_key)
         return _replay_outcome(event)
 
-    async def _rate_limit(self, facts: CallFacts) -> None:
+    async def _rate_limit(self, facts: CallFacts) -> RateDecision:
         entitlement = facts.entitlement
-        key = f"{facts.workspace_id}:{facts.user_id or '-'}"
         decision = await self.limiter.acquire(
-            key, per_minute=entitlement.requests_per_minute, burst=self._burst(entitlement)
+            rate_key(facts.workspace_id, facts.user_id),
+            per_minute=entitlement.requests_per_minute,
+            burst=self._burst(entitlement),
         )
         if decision.allowed:
-            return
+            return decision
         await self._record_refusal(facts, CallOutcome.rate_limited, "rate_limited")
         raise RateLimited(
-            retry_after=decision.retry_after, limit_per_minute=entitlement.requests_per_minute
+            retry_after=decision.retry_after,
+            limit_per_minute=entitlement.requests_per_minute,
+            reset_after=decision.reset_after,
         )
 
     async def _record_cached(self, facts: CallFacts, hit: CacheHit) -> UsageOutcome:
@@ -622,12 +627,12 @@ class UsageService:
         warnings: list[UsageWarningInfo] = []
         state: BudgetStatus | None = None
         async with self.db.tenant(workspace_id) as session:
-            was_pending = await ledger.close_call(
+            holds_pending = await ledger.close_call(
                 session, facts, call, log_prompts=self.log_prompts, now=now
             )
             # After the sweep released this call's holds, only the real cost remains to add.
-            budget_held = admission.budget_micros if was_pending else 0
-            credit_held = admission.credit_micros if was_pending else 0
+            budget_held = admission.budget_micros if holds_pending else 0
+            credit_held = admission.credit_micros if holds_pending else 0
             if admission.funding != OVERAGE:
                 state = await budget.settle(
                     session,
@@ -774,8 +779,10 @@ class UsageStream:
         *,
         outcome: UsageOutcome | None = None,
         abandon: Callable[[], Awaitable[UsageOutcome]] | None = None,
+        rate: RateDecision | None = None,
     ) -> None:
         self.outcome = outcome
+        self.rate = rate  # the rate limit's state after admitting this call
         self._events = produce(self)
         # What closing settles when iteration never started (the generator's
         # finally only runs once it has).

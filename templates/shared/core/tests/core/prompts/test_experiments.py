@@ -42,7 +42,7 @@ def test_store_resolves_by_experiment_and_stays_stable(
 ) -> None:
     store.publish(prompt_name, "Second version.\n")
     (prompts_dir / "experiments.toml").write_text(
-        f'[{prompt_name}]\nname = "trial"\nversions = {{ v1 = 80, v2 = 20 }}\n', encoding="utf-8"
+        f'[{prompt_name}]\nname = "trial"\n' + "versions = { v1 = 80, v2 = 20 }\n", encoding="utf-8"
     )
     store.reload()
 
@@ -68,7 +68,7 @@ def test_experiments_routing_to_unpublished_versions_are_caught(
     store: PromptStore, prompts_dir: Path, prompt_name: str
 ) -> None:
     path = prompts_dir / "experiments.toml"
-    path.write_text(f"[{prompt_name}]\nversions = {{ v1 = 50, v9 = 50 }}\n", encoding="utf-8")
+    path.write_text(f"[{prompt_name}]\n" + "versions = { v1 = 50, v9 = 50 }\n", encoding="utf-8")
 
     problems = store.check()
 

@@ -23,7 +23,7 @@ description: Shorter.
 temperature: 0.1
 variables: {style: plain}
 ---
-Answer in a {{ style }} style, in at most three sentences.
+Answer in a ${style} style, in at most three sentences.
 """
 
 
@@ -99,7 +99,7 @@ def test_publish_refuses_identical_invalid_and_unsafe_input(
     with pytest.raises(PromptError, match="identical"):
         store.publish(prompt_name, NEW_BODY)
     with pytest.raises(PromptFormatError, match="undeclared"):
-        store.publish(prompt_name, "Hello {{ who }}.\n")
+        store.publish(prompt_name, "Hello ${who}.\n")
     with pytest.raises(PromptFormatError, match="not in the catalog"):
         store.publish(prompt_name, "---\nmodel: no-such-model\n---\nHello.\n")
     with pytest.raises(PromptNotFoundError):

@@ -23,7 +23,7 @@ def parse(text: str) -> PromptVersion:
 
 def test_required_and_default_variables_render_strictly() -> None:
     prompt = parse(
-        "---\nvariables: {who: null, tone: warm}\n---\nGreet {{ who }} in a {{tone}} way.\n"
+        "---\nvariables: {who: null, tone: warm}\n---\nGreet ${who} in a ${ tone } way.\n"
     )
 
     assert prompt.render({"who": "Ada"}) == "Greet Ada in a warm way."
@@ -38,14 +38,15 @@ def test_required_and_default_variables_render_strictly() -> None:
 
 
 def test_substituted_values_are_never_expanded_again() -> None:
-    prompt = parse("---\nvariables: [who, tone]\n---\n{{ who }} / {{ tone }}\n")
+    prompt = parse("---\nvariables: [who, tone]\n---\n${who} / ${tone} / $${who} costs $5\n")
 
-    assert prompt.render({"who": "{{ tone }}", "tone": "x"}) == "{{ tone }} / x"
+    assert prompt.render({"who": "${tone}", "tone": "x"}) == "${tone} / x / ${who} costs $5"
 
 
 def test_invalid_files_are_rejected_with_the_file_named() -> None:
     cases = {
-        "Hi {{ who }}": "undeclared",
+        "Hi ${who}": "undeclared",
+        "---\nvariables: [who]\n---\nHi " + "{" * 2 + " who }}.": "double-brace",
         "---\nvariables: [who]\n---\nHi.": "never used",
         "---\ncolour: red\n---\nHi.": "unknown front matter key",
         "---\ndescription: x\nHi.": "never closed",

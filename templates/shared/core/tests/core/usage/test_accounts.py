@@ -29,7 +29,7 @@ async def test_api_keys_are_shown_once_and_stored_hashed(accounts: Accounts) -> 
     workspace = await accounts.create_workspace("Acme", next(iter(TIERS)))
     user = await accounts.add_user(workspace.id, email="ada@example.com")
 
-    issued = await accounts.issue_api_key(workspace.id, name="ci", user_id=user.id)
+    issued = await accounts.issue_api_key(workspace.id, name="ci", user_id=user.id, role="owner")
 
     async with accounts.db.tenant(workspace.id) as session:
         stored = await session.scalar(select(ApiKey).where(ApiKey.workspace_id == workspace.id))
@@ -39,6 +39,7 @@ async def test_api_keys_are_shown_once_and_stored_hashed(accounts: Accounts) -> 
     principal = await accounts.resolve_api_key(issued.plaintext)
     assert principal is not None
     assert (principal.workspace_id, principal.user_id) == (workspace.id, user.id)
+    assert principal.role == "owner"
     assert await accounts.resolve_api_key(issued.plaintext + "x") is None
     assert await accounts.resolve_api_key("not-a-key") is None
 

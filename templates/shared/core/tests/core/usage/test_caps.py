@@ -7,11 +7,18 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import delete
 
 from app.core.catalog_types import WorkflowInfo
 from app.core.flavour import gather
-from app.models import CallOutcome
-from app.services.usage import CallContext, CapExceeded, ContextTooLarge, UsageService
+from app.models import CallOutcome, UsageEvent
+from app.services.usage import (
+    CallContext,
+    CapExceeded,
+    ContextTooLarge,
+    UsageOutcome,
+    UsageService,
+)
 from app.services.usage.budget import period_resets_at, period_start
 from app.services.usage.money import to_usd
 from app.services.usage.pricing import worst_case_micros
@@ -168,6 +175,23 @@ async def test_sweep_closes_a_crashed_call_and_a_late_settle_does_not_double_rel
     await service._settle(admission, result, CallOutcome.ok)
     (row,) = await events(service, ctx.workspace_id)
     assert (row.outcome, row.cost_micros) == ("ok", 1000)
+    spent = await budget_row(service, ctx.workspace_id)
+    assert (spent.spent_micros, spent.reserved_micros) == (1000, 0)
+
+
+async def test_a_call_whose_row_went_missing_still_gets_one_and_releases_its_hold(
+    service: UsageService, gateway: FakeGateway, ctx: CallContext
+) -> None:
+    admission = await service._admit(service._facts(ctx, request()))
+    assert not isinstance(admission, UsageOutcome)
+    async with service.db.tenant(ctx.workspace_id) as session:
+        await session.execute(delete(UsageEvent).where(UsageEvent.workspace_id == ctx.workspace_id))
+
+    result = gateway.result(request(), ctx.entitlement.tier_info())
+    await service._settle(admission, result, CallOutcome.ok)
+
+    (row,) = await events(service, ctx.workspace_id)
+    assert (row.outcome, row.cost_micros, row.workflow) == ("ok", 1000, ctx.workflow)
     spent = await budget_row(service, ctx.workspace_id)
     assert (spent.spent_micros, spent.reserved_micros) == (1000, 0)
 

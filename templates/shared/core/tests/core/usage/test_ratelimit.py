@@ -76,6 +76,21 @@ async def test_memory_bucket_admits_a_burst_then_drips_at_the_rate() -> None:
     assert after_a_second.allowed
 
 
+async def test_decisions_say_what_is_left_and_when_the_bucket_is_full() -> None:
+    clock = Clock()
+    limiter = MemoryRateLimiter(clock=clock)
+
+    fresh = await limiter.peek("u", per_minute=60, burst=3)
+    first = await limiter.acquire("u", per_minute=60, burst=3)
+    second = await limiter.acquire("u", per_minute=60, burst=3)
+    peeked = await limiter.peek("u", per_minute=60, burst=3)
+
+    assert (fresh.allowed, fresh.remaining, fresh.reset_after) == (True, 3, 0.0)
+    assert (first.remaining, first.reset_after) == (2, pytest.approx(1.0))
+    assert (second.remaining, second.reset_after) == (1, pytest.approx(2.0))
+    assert (peeked.allowed, peeked.remaining) == (True, 1)  # peeking counts nothing
+
+
 async def test_memory_refusals_do_not_consume_the_bucket() -> None:
     clock = Clock()
     limiter = MemoryRateLimiter(clock=clock)
@@ -115,6 +130,7 @@ async def test_a_rate_limited_call_is_a_429_row_without_a_provider_call(
     assert refused.value.status == 429
     assert refused.value.headers() == {"Retry-After": "30"}
     assert refused.value.to_dict()["limit_per_minute"] == 2
+    assert refused.value.reset_after == pytest.approx(60.0, abs=1)
     outcomes = [row.outcome for row in await events(service, ctx.workspace_id)]
     assert outcomes == [CallOutcome.ok, CallOutcome.ok, CallOutcome.rate_limited]
 
@@ -126,7 +142,11 @@ async def test_redis_bucket_admits_the_burst_and_says_when_to_retry(
     decisions = [await redis_limiter.acquire("u", per_minute=60, burst=3) for _ in range(5)]
 
     assert [d.allowed for d in decisions] == [True, True, True, False, False]
+    assert [d.remaining for d in decisions] == [2, 1, 0, 0, 0]
     assert 0.9 < decisions[3].retry_after <= 1.0
+    assert 2.9 < decisions[3].reset_after <= 3.0
+    peeked = await redis_limiter.peek("u", per_minute=60, burst=3)
+    assert not peeked.allowed and peeked.remaining == 0
     # The refusal did not move the bucket: the next one waits no longer.
     assert decisions[4].retry_after <= decisions[3].retry_after
 
