@@ -13,18 +13,21 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
+# Deferred work, as the shared core passes it around: a coroutine function here.
+Call = Callable[[], Awaitable[T]]
+
 IS_ASYNC = True
 
 Lock = asyncio.Lock
 sleep = asyncio.sleep
 
 
-def run(main: Callable[[], Awaitable[T]]) -> T:
+def run(main: Call[T]) -> T:
     """Run ``main`` to completion from synchronous code (a CLI command, a script)."""
     return asyncio.run(main())  # type: ignore[arg-type]
 
 
-async def gather(*calls: Callable[[], Awaitable[T]]) -> list[T]:
+async def gather(*calls: Call[T]) -> list[T]:
     """Run ``calls`` concurrently (one task each); their results, in order."""
     return list(await asyncio.gather(*(call() for call in calls)))
 
@@ -33,7 +36,7 @@ async def gather(*calls: Callable[[], Awaitable[T]]) -> list[T]:
 _shielded: set[asyncio.Future[object]] = set()
 
 
-async def shield(call: Callable[[], Awaitable[T]]) -> T:
+async def shield(call: Call[T]) -> T:
     """Run ``call`` to completion even if the caller is cancelled meanwhile.
 
     For bookkeeping that must not be lost (settling a call whose client went away):

@@ -15,23 +15,26 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
+# Deferred work, as the shared core passes it around: a plain function here.
+Call = Callable[[], T]
+
 IS_ASYNC = False
 
 Lock = threading.Lock
 sleep = time.sleep
 
 
-def run(main: Callable[[], T]) -> T:
+def run(main: Call[T]) -> T:
     """Run ``main`` to completion (a CLI command, a script)."""
     return main()
 
 
-def gather(*calls: Callable[[], T]) -> list[T]:
+def gather(*calls: Call[T]) -> list[T]:
     """Run ``calls`` concurrently (one thread each); their results, in order."""
     with ThreadPoolExecutor(max_workers=max(len(calls), 1)) as pool:
         return list(pool.map(lambda call: call(), calls))
 
 
-def shield(call: Callable[[], T]) -> T:
+def shield(call: Call[T]) -> T:
     """Run ``call`` (threads are not cancelled midway: nothing to shield from)."""
     return call()

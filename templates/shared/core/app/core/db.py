@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -36,8 +38,23 @@ def driver_url(url: str) -> str:
     return url
 
 
+def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
+    # Per connection: enforce foreign keys, wait for a writer instead of failing at once,
+    # and in WAL mode (set by the migrations) skip the fsync on every commit: the file stays
+    # consistent, and only a power loss (not a crash) can lose the very last commits.
+    cursor = dbapi_connection.cursor()
+    for pragma in ("foreign_keys=ON", "busy_timeout=5000", "synchronous=NORMAL"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
 def create_engine_for(url: str) -> AsyncEngine:
     """Create the engine for ``url``; callers own it and dispose of it."""
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_async_engine(driver_url(url))
+        event.listen(engine.pool, "connect", _sqlite_pragmas)
+        return engine
+    # Server databases drop idle connections; check each one before use.
     return create_async_engine(driver_url(url), pool_pre_ping=True)
 
 

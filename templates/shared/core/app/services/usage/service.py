@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.catalog import BILLING_MODE, LOG_PROMPTS, TIERS, WORKFLOWS
 from app.core.catalog_types import TierInfo
-from app.core.flavour import shield
+from app.core.flavour import Call, shield
 from app.models import CallOutcome, UsageEvent
 from app.models.base import TENANT_ROLE, utcnow
 from app.services.llm.errors import GatewayError, NoRouteError, RequestRejected
@@ -778,7 +778,7 @@ class UsageStream:
         produce: Callable[[UsageStream], AsyncIterator[StreamEvent]],
         *,
         outcome: UsageOutcome | None = None,
-        abandon: Callable[[], Awaitable[UsageOutcome]] | None = None,
+        abandon: Call[UsageOutcome] | None = None,
         rate: RateDecision | None = None,
     ) -> None:
         self.outcome = outcome
