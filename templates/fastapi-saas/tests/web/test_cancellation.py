@@ -72,8 +72,9 @@ def test_leaving_while_the_model_is_silent_closes_the_upstream(world: Contract, 
         httpx.Client(base_url=world.base_url, timeout=10) as client,
         client.stream("POST", "/v1/chat", json=body, headers=key.headers()) as response,
     ):
-        lines = response.iter_lines()
-        assert next(lines).startswith("event: delta")
+        # Both words first: from then on the upstream only holds (and notices a close).
+        deltas = (line for line in response.iter_lines() if line.startswith("event: delta"))
+        assert next(deltas) and next(deltas)
 
     assert fake.disconnected.wait(5), "the upstream request was not closed"
     deadline = time.monotonic() + 5

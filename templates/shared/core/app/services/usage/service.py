@@ -112,7 +112,7 @@ class ResponseCacheLike(Protocol):
 
     async def lookup(self, query: Any) -> CacheHit | None: ...
 
-    async def store(self, query: Any, result: ChatResult) -> bool: ...
+    async def store(self, query: Any, result: ChatResult, text: str | None = None) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -739,9 +739,12 @@ class UsageService:
         """Pass the gateway's events through; settle exactly once however it ends."""
         final: ChatResult | None = None
         settled = False
+        pieces: list[str] = []  # the answer's text, for the cache (StreamEnd carries none)
         try:
             async for event in upstream:
-                if isinstance(event, StreamEnd):
+                if isinstance(event, TextDelta):
+                    pieces.append(event.text)
+                elif isinstance(event, StreamEnd):
                     final = event.result
                     out.outcome = await self._settle(admission, final, CallOutcome.ok)
                     settled = True
@@ -756,7 +759,7 @@ class UsageService:
                 # went away): settle anyway, shielded from that cancellation.
                 out.outcome = await shield(partial(self._cancel, admission, upstream))
         if final is not None and self.cache is not None and cache_query is not None:
-            await self.cache.store(cache_query, final)
+            await self.cache.store(cache_query, final, text="".join(pieces))
 
     async def _cancel(self, admission: _Admission, upstream: ChatStream) -> UsageOutcome:
         """Close the provider request at once, then settle what it reports as cancelled."""
