@@ -13,11 +13,13 @@ from app.services.api.service import ApiService
 
 
 def get_engine(request: Request) -> AsyncEngine:
+    """The app's database engine."""
     engine: AsyncEngine = request.app.state.engine
     return engine
 
 
 def get_api(request: Request) -> ApiService:
+    """The app's ``ApiService``."""
     api: ApiService = request.app.state.api
     return api
 
@@ -29,7 +31,9 @@ async def get_caller(request: Request, api: Annotated[ApiService, Depends(get_ap
     return caller
 
 
-async def get_json_caller(request: Request, caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+async def get_json_caller(
+    request: Request, caller: Annotated[Caller, Depends(get_caller)]
+) -> Caller:
     """The caller of a request with a body: 415 unless the body is JSON.
 
     Checked after the key and before the body's fields, the order both apps share.
@@ -43,4 +47,4 @@ ApiDep = Annotated[ApiService, Depends(get_api)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
 JsonCallerDep = Annotated[Caller, Depends(get_json_caller)]
 # `?cache=off|refresh`: skip the response cache for this request (also Cache-Control).
-CacheParam = Annotated[str | None, Query(alias="cache", max_length=16)]
+CacheParam = Annotated[str | None, Query(alias="cache")]

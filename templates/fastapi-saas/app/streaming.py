@@ -32,6 +32,7 @@ class EventStreamResponse(StreamingResponse):
         self._opened = opened
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Stream the body while watching for the client going away."""
         streaming = asyncio.ensure_future(self.stream_response(send))
         watching = asyncio.ensure_future(_disconnect(receive))
         try:

@@ -18,9 +18,7 @@ from app.services.api.service import ApiService
 from app.web import install
 
 
-def create_app(
-    settings: Settings | None = None, *, options: RuntimeOptions | None = None
-) -> Flask:
+def create_app(settings: Settings | None = None, *, options: RuntimeOptions | None = None) -> Flask:
     """Build the app; tests pass their own ``Settings`` (and ``RuntimeOptions``)."""
     settings = settings or get_settings()
     runtime = open_runtime(settings, options)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, request
 from pydantic import BaseModel
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from app.services.api import sse
 from app.services.api.auth import Caller
@@ -44,7 +44,7 @@ def api() -> ApiService:
 # -- body size ---------------------------------------------------------------------------
 
 
-class _LimitedInput:
+class LimitedInput:
     """``wsgi.input`` that counts bytes as they are read and raises 413 past the cap.
 
     Reads are bounded, so even ``read()`` of a huge chunked body stops at the cap
@@ -56,6 +56,7 @@ class _LimitedInput:
         self._limit = limit
 
     def read(self, size: int | None = -1) -> bytes:
+        """Up to ``size`` bytes (all of the body when negative), counted."""
         if size is None or size < 0:
             return b"".join(iter(lambda: self.read(_CHUNK), b""))
         data: bytes = self._stream.read(min(size, _CHUNK) if size else 0)
@@ -63,6 +64,7 @@ class _LimitedInput:
         return data
 
     def readline(self, size: int | None = -1) -> bytes:
+        """One line of the body, counted."""
         line: bytes = self._stream.readline(_CHUNK if size is None or size < 0 else size)
         self._limit.feed(len(line))
         return line
@@ -80,6 +82,7 @@ class BodyLimitMiddleware:
         self.max_bytes = max_bytes
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        """The WSGI entry point."""
         limit = BodyLimit(self.max_bytes)
         raw = environ["wsgi.input"]
         try:
@@ -88,7 +91,7 @@ class BodyLimitMiddleware:
             _drain(raw, int(environ["CONTENT_LENGTH"]))
             response = _error_response(error, close=True)
             return response(environ, start_response)
-        environ["wsgi.input"] = _LimitedInput(raw, limit)
+        environ["wsgi.input"] = LimitedInput(raw, limit)
         result = self.wsgi_app(environ, start_response)
         if limit.exceeded and environ.get("wsgi.input_terminated"):
             _drain(raw, None)
@@ -177,9 +180,7 @@ def _close(stream: object) -> None:
 
 
 def _error_response(error: ApiError, *, close: bool = False) -> Response:
-    response = Response(
-        _dumps(error.to_json()), status=error.status, mimetype="application/json"
-    )
+    response = Response(_dumps(error.to_json()), status=error.status, mimetype="application/json")
     response.headers.update(error.headers)
     if close:
         # The rest of the body was never read: the connection cannot be reused.
@@ -206,6 +207,10 @@ def install(app: Flask, *, max_body_bytes: int) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
         error = http_error(exc.code or 500)
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            # The methods this API defines (Flask adds HEAD and OPTIONS on its own).
+            defined = sorted(set(exc.valid_methods) - {"HEAD", "OPTIONS"})
+            error.headers["Allow"] = ", ".join(defined)
         return _error_response(error, close=exc.code == 413)
 
     @app.errorhandler(Exception)

@@ -15,6 +15,7 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz")
 async def healthz(engine: EngineDep) -> JSONResponse:
+    """Whether the app is up and its database answers (503 when it does not)."""
     database = await check_database(engine)
     return JSONResponse(
         {"status": "ok" if database.ok else "unavailable", "database": asdict(database)},

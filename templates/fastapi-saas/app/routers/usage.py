@@ -19,7 +19,7 @@ async def get_usage(
     api: ApiDep,
     user: Annotated[
         str | None,
-        Query(max_length=320, description="Owners: a user id or email, or `all`."),
+        Query(description="Owners: a user id or email, or `all`."),
     ] = None,
 ) -> UsageReport:
     """The caller's usage; owners may ask for any user of their workspace."""

@@ -13,5 +13,5 @@ from app.main import create_app
 
 @pytest.fixture
 def client(database_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url=database_url))) as client:
+    with TestClient(create_app(Settings(database_url=database_url, redis_url=None))) as client:
         yield client

@@ -61,7 +61,9 @@ def ledger(database_url: str, workspace_id: str) -> list[UsageEvent]:
         engine.dispose()
 
 
-def test_leaving_while_the_model_is_silent_closes_the_upstream(world: Contract, tmp_path: Path) -> None:
+def test_leaving_while_the_model_is_silent_closes_the_upstream(
+    world: Contract, tmp_path: Path
+) -> None:
     model = pinned_model()
     fake = world.upstream_calls(model)[0]
     # Two words, then the upstream holds the stream open without a token.

@@ -84,7 +84,9 @@ def test_gunicorn_serves_the_app_with_the_local_provider(served: tuple[str, str]
     answer = httpx.post(f"{base}/v1/chat", json=body, headers=headers, timeout=10)
     assert answer.status_code == 200, answer.text
     assert answer.json()["provider"] == "local"
-    with httpx.stream("POST", f"{base}/v1/chat", json={**body, "stream": True}, headers=headers) as r:
+    with httpx.stream(
+        "POST", f"{base}/v1/chat", json={**body, "stream": True}, headers=headers
+    ) as r:
         text = r.read().decode()
     assert text.splitlines()[0].startswith("event: delta")
     assert "event: end" in text

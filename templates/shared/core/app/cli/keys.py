@@ -16,7 +16,6 @@ from typing import Any
 from app.core.catalog import TIERS
 from app.core.config import get_settings
 from app.core.db import create_engine_for
-from app.services.api.auth import ROLES
 from app.services.api.keys import (
     DEMO_TIER,
     DEMO_WORKSPACE,
@@ -24,6 +23,7 @@ from app.services.api.keys import (
     create_demo_key,
     create_key,
 )
+from app.services.usage.accounts import ROLES
 from app.services.usage.tenancy import TenantDatabase
 
 

@@ -10,6 +10,8 @@ MAX_MESSAGES = 200
 
 
 class ChatMessage(BaseModel):
+    """One message of the conversation."""
+
     model_config = ConfigDict(extra="ignore")
 
     role: Literal["system", "user", "assistant"]
@@ -64,6 +66,8 @@ class ChatUsage(BaseModel):
 
 
 class ChatResponse(BaseModel):
+    """A finished workflow run (``stream: false``)."""
+
     id: str = Field(description="The ledger row of this call.")
     object: Literal["chat.result"] = "chat.result"
     workflow: str

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class CreditBalance(BaseModel):
+    """A workspace's prepaid credits, in USD (decimal strings)."""
+
     workspace_id: str
     balance_usd: str = Field(description="Unexpired credits, in USD.")
     held_usd: str = Field(description="Held by calls in flight.")
@@ -32,6 +34,8 @@ class CreditGrantBody(BaseModel):
 
 
 class CreditGrantResult(BaseModel):
+    """The grant made (or found, for a repeated reference) and the new balance."""
+
     grant_id: str
     amount_usd: str
     balance: CreditBalance

@@ -30,6 +30,8 @@ class AttemptSummary(BaseModel):
 
 
 class ErrorDetail(BaseModel):
+    """What went wrong: the ``error`` member of every error body."""
+
     type: str = Field(description="The class of error, e.g. invalid_request_error.")
     code: str = Field(description="Stable machine-readable reason, e.g. cap_exceeded.")
     message: str = Field(description="What happened and what to do, for humans.")

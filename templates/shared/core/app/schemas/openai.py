@@ -14,6 +14,8 @@ from app.schemas.chat import MAX_MESSAGES
 
 
 class TextPart(BaseModel):
+    """A text content part (other part types are not served)."""
+
     model_config = ConfigDict(extra="ignore")
 
     type: Literal["text"]
@@ -21,6 +23,8 @@ class TextPart(BaseModel):
 
 
 class CompletionMessage(BaseModel):
+    """One message, with text or text parts as content."""
+
     model_config = ConfigDict(extra="ignore")
 
     # "developer" is the newer name OpenAI uses for "system".
@@ -35,6 +39,8 @@ class CompletionMessage(BaseModel):
 
 
 class StreamOptions(BaseModel):
+    """``include_usage``: a last chunk with the usage."""
+
     model_config = ConfigDict(extra="ignore")
 
     include_usage: bool = False
@@ -59,10 +65,14 @@ class ChatCompletionRequest(BaseModel):
 
 
 class CompletionUsageDetails(BaseModel):
+    """Cached prompt tokens (counted inside ``prompt_tokens``)."""
+
     cached_tokens: int = 0
 
 
 class CompletionUsage(BaseModel):
+    """Token counts, OpenAI-style."""
+
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
@@ -70,11 +80,15 @@ class CompletionUsage(BaseModel):
 
 
 class AssistantMessage(BaseModel):
+    """The answer."""
+
     role: Literal["assistant"] = "assistant"
     content: str
 
 
 class CompletionChoice(BaseModel):
+    """The one choice of a completion."""
+
     index: int = 0
     message: AssistantMessage
     finish_reason: str | None = "stop"
@@ -82,6 +96,8 @@ class CompletionChoice(BaseModel):
 
 
 class ChatCompletion(BaseModel):
+    """A non-streamed completion."""
+
     id: str
     object: Literal["chat.completion"] = "chat.completion"
     created: int
@@ -92,11 +108,15 @@ class ChatCompletion(BaseModel):
 
 
 class ChunkDelta(BaseModel):
+    """What a chunk adds to the answer."""
+
     role: Literal["assistant"] | None = None
     content: str | None = None
 
 
 class ChunkChoice(BaseModel):
+    """The one choice of a chunk."""
+
     index: int = 0
     delta: ChunkDelta
     finish_reason: str | None = None
@@ -104,6 +124,8 @@ class ChunkChoice(BaseModel):
 
 
 class ChatCompletionChunk(BaseModel):
+    """One streamed chunk; the last one (``choices: []``) may carry the usage."""
+
     id: str
     object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
     created: int
@@ -114,6 +136,8 @@ class ChatCompletionChunk(BaseModel):
 
 
 class ModelCard(BaseModel):
+    """A model the caller may name."""
+
     id: str
     object: Literal["model"] = "model"
     created: int = 0

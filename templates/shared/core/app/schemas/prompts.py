@@ -6,11 +6,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ExperimentInfo(BaseModel):
+    """How traffic is split between a prompt's versions."""
+
     name: str
     weights: dict[str, int] = Field(description="Version ref (v2) -> relative weight.")
 
 
 class PromptInfo(BaseModel):
+    """One prompt of the catalogue."""
+
     name: str
     versions: list[int] = Field(description="Published versions, oldest first.")
     latest: int
@@ -20,6 +24,8 @@ class PromptInfo(BaseModel):
 
 
 class PromptList(BaseModel):
+    """Every published prompt."""
+
     data: list[PromptInfo]
 
 
@@ -33,6 +39,8 @@ class PublishPromptBody(BaseModel):
 
 
 class PublishedPrompt(BaseModel):
+    """The version just published."""
+
     name: str
     version: int
     ref: str

@@ -13,6 +13,8 @@ from pydantic import BaseModel, Field
 
 
 class WorkflowUsage(BaseModel):
+    """One workflow's calls this period."""
+
     workflow: str
     unit: str = Field(description="What the product sells for this workflow, e.g. report.")
     units: int = Field(description="Successful answers this period (what the user bought).")
@@ -23,6 +25,8 @@ class WorkflowUsage(BaseModel):
 
 
 class CapState(BaseModel):
+    """The workspace against its monthly allowance."""
+
     state: Literal["ok", "warning", "reached"]
     used_fraction: float = Field(description="Share of the monthly allowance used, 0 to 1.")
     warnings_at: list[float] = Field(description="The tier's soft-warning thresholds.")
@@ -33,6 +37,8 @@ class CapState(BaseModel):
 
 
 class UsageReport(BaseModel):
+    """This period's usage of a user, or of the whole workspace."""
+
     workspace_id: str
     user_id: str | None = Field(description="Whose usage; null for the whole workspace.")
     tier: str

@@ -54,6 +54,8 @@ def parse_sse(lines: Iterable[str]) -> list[Event]:
     return events
 
 
-def chat_body(text: str = "Summarise: the quick brown fox jumps over the lazy dog.", **extra: Any) -> dict[str, Any]:
+def chat_body(
+    text: str = "Summarise: the quick brown fox jumps over the lazy dog.", **extra: Any
+) -> dict[str, Any]:
     """A minimal valid ``POST /v1/chat`` body."""
     return {"messages": [{"role": "user", "content": text}], **extra}

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, date, datetime
+
 import httpx
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
+from app.core import migrate
 from app.core.catalog import WORKFLOWS
+from app.models import UsageBudget
 from tests.contract.helpers import assert_error, chat_body
-from tests.contract.world import Contract
+from tests.contract.world import MAIN_TIER, Contract
 
 
-def test_usage_is_told_in_units_without_cost_for_members(contract: Contract, client: httpx.Client) -> None:
+def test_usage_is_told_in_units_without_cost_for_members(
+    contract: Contract, client: httpx.Client
+) -> None:
     headers = contract.key("member").headers()
     before = client.get("/v1/usage", headers=headers).json()
-    assert client.post("/v1/chat", json=chat_body("usage probe"), headers=headers).status_code == 200
+    assert (
+        client.post("/v1/chat", json=chat_body("usage probe"), headers=headers).status_code == 200
+    )
     report = client.get("/v1/usage", headers=headers).json()
 
     assert report["user_id"] == contract.key("member").user_id
@@ -26,7 +38,9 @@ def test_usage_is_told_in_units_without_cost_for_members(contract: Contract, cli
 
 
 def test_owners_see_cost_and_the_whole_workspace(contract: Contract, client: httpx.Client) -> None:
-    report = client.get("/v1/usage", params={"user": "all"}, headers=contract.key("owner").headers())
+    report = client.get(
+        "/v1/usage", params={"user": "all"}, headers=contract.key("owner").headers()
+    )
     body = report.json()
     assert report.status_code == 200
     assert body["user_id"] is None
@@ -79,6 +93,40 @@ def test_prompts_list_and_publish(contract: Contract, client: httpx.Client) -> N
         headers=contract.key("owner").headers(),
     )
     assert_error(bad, 422, "invalid_prompt")
+
+
+def test_past_a_soft_threshold_every_response_warns(contract: Contract, client: httpx.Client) -> None:
+    owner, member = contract.key("warned"), contract.key("warned_member")
+    thresholds = sorted(MAIN_TIER.soft_warnings)
+    if not thresholds:
+        return
+    limit = int(MAIN_TIER.monthly_cost_cap * 1_000_000)
+    # Spend this month just past the first threshold, as settled calls would have.
+    now = datetime.now(UTC)
+    engine = create_engine(migrate.sync_url(contract.database_url), poolclass=NullPool)
+    try:
+        with Session(engine) as session, session.begin():
+            session.add(
+                UsageBudget(
+                    workspace_id=uuid.UUID(owner.workspace_id),
+                    period_start=date(now.year, now.month, 1),
+                    limit_micros=limit,
+                    spent_micros=int(limit * thresholds[0]) + 1,
+                    reserved_micros=0,
+                    updated_at=now,
+                )
+            )
+    finally:
+        engine.dispose()
+
+    as_member = client.get("/v1/credits", headers=member.headers())
+    assert as_member.headers["x-usage-warning"] == f"monthly_cost; threshold={thresholds[0]}"
+    report = client.get("/v1/usage", headers=member.headers()).json()
+    assert report["cap"]["state"] == "warning"
+    assert report["cap"]["crossed"] == [thresholds[0]]
+    assert report["warnings"] and "used=" not in report["warnings"][0]
+    as_owner = client.get("/v1/models", headers=owner.headers())
+    assert "used=" in as_owner.headers["x-usage-warning"]  # owners see the amounts
 
 
 def test_billing_webhook_is_a_placeholder(client: httpx.Client) -> None:

@@ -35,14 +35,18 @@ def test_a_workflow_run_answers_in_its_units(contract: Contract, client: httpx.C
 
 
 def test_owners_see_the_cost(contract: Contract, client: httpx.Client) -> None:
-    response = client.post("/v1/chat", json=chat_body("owner cost"), headers=contract.key("owner").headers())
+    response = client.post(
+        "/v1/chat", json=chat_body("owner cost"), headers=contract.key("owner").headers()
+    )
     assert response.status_code == 200
     assert response.json()["usage"]["cost_usd"] is not None
 
 
 def test_prompt_variables_alone_are_a_request(contract: Contract, client: httpx.Client) -> None:
     # The default prompts declare no variables: an empty mapping renders the prompt as is.
-    response = client.post("/v1/chat", json={"variables": {}}, headers=contract.key("member").headers())
+    response = client.post(
+        "/v1/chat", json={"variables": {}}, headers=contract.key("member").headers()
+    )
     assert response.status_code == 200, response.text
     response = client.post(
         "/v1/chat", json={"variables": {"nope": "x"}}, headers=contract.key("member").headers()
@@ -50,7 +54,9 @@ def test_prompt_variables_alone_are_a_request(contract: Contract, client: httpx.
     assert_error(response, 422, "invalid_variables")
 
 
-def test_every_response_carries_rate_limit_headers(contract: Contract, client: httpx.Client) -> None:
+def test_every_response_carries_rate_limit_headers(
+    contract: Contract, client: httpx.Client
+) -> None:
     headers = contract.key("member").headers()
     for response in (
         client.post("/v1/chat", json=chat_body("headers"), headers=headers),
@@ -58,12 +64,19 @@ def test_every_response_carries_rate_limit_headers(contract: Contract, client: h
         client.post("/v1/chat", json=chat_body(workflow="nope"), headers=headers),
     ):
         assert response.headers["ratelimit-limit"].isdigit(), response.headers
+        assert response.headers["ratelimit-remaining"].isdigit()
+        assert response.headers["ratelimit-reset"].isdigit()
         assert response.headers["ratelimit-policy"].endswith(";w=60")
 
 
-def test_a_stream_sends_deltas_then_usage_and_cost(contract: Contract, client: httpx.Client) -> None:
+def test_a_stream_sends_deltas_then_usage_and_cost(
+    contract: Contract, client: httpx.Client
+) -> None:
     with client.stream(
-        "POST", "/v1/chat", json=chat_body("stream me", stream=True), headers=contract.key("owner").headers()
+        "POST",
+        "/v1/chat",
+        json=chat_body("stream me", stream=True),
+        headers=contract.key("owner").headers(),
     ) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -87,7 +100,9 @@ def test_a_streamed_answer_is_cached_for_the_next_request(
     body = chat_body(f"stream then cache {uuid.uuid4()}")
     headers = contract.key("owner").headers()
     with client.stream("POST", "/v1/chat", json={**body, "stream": True}, headers=headers) as r:
-        streamed = "".join(e.json()["text"] for e in parse_sse(r.iter_lines()) if e.event == "delta")
+        streamed = "".join(
+            e.json()["text"] for e in parse_sse(r.iter_lines()) if e.event == "delta"
+        )
     again = client.post("/v1/chat", json=body, headers=headers).json()
     assert again["text"] == streamed
     assert again["cached"] is (EXACT_CACHE_ENABLED and WORKFLOWS[DEFAULT_WORKFLOW].cache)
@@ -120,7 +135,9 @@ def test_an_upstream_cut_mid_stream_ends_with_an_error_event(
     model = pinned_model()
     contract.upstream_calls(model)[0].push(Answer("one two three four five six", cut_after=2))
     body = chat_body("cut me", stream=True, model=model)
-    with client.stream("POST", "/v1/chat", json=body, headers=contract.key("stream").headers()) as response:
+    with client.stream(
+        "POST", "/v1/chat", json=body, headers=contract.key("stream").headers()
+    ) as response:
         assert response.status_code == 200
         events = parse_sse(response.iter_lines())
 

@@ -47,7 +47,9 @@ def cap_exceeded() -> CapExceeded:
 
 
 def test_every_provider_failing_is_502_with_attempts_and_no_secrets() -> None:
-    error = to_api_error(AllProvidersFailed("x", attempts=(attempt(AttemptOutcome.server_error, 500),)))
+    error = to_api_error(
+        AllProvidersFailed("x", attempts=(attempt(AttemptOutcome.server_error, 500),))
+    )
     assert (error.status, error.code) == (502, "all_providers_failed")
     body = str(error.to_json())
     assert "sk-secret" not in body
@@ -58,7 +60,11 @@ def test_every_provider_failing_is_502_with_attempts_and_no_secrets() -> None:
 
 def test_no_provider_available_is_503_with_retry_after() -> None:
     failed = AllProvidersFailed(
-        "x", attempts=(attempt(AttemptOutcome.circuit_open), attempt(AttemptOutcome.quota_exhausted, 402))
+        "x",
+        attempts=(
+            attempt(AttemptOutcome.circuit_open),
+            attempt(AttemptOutcome.quota_exhausted, 402),
+        ),
     )
     error = to_api_error(failed)
     assert (error.status, error.code) == (503, "providers_unavailable")
@@ -86,7 +92,9 @@ def test_rate_limited_says_when_to_retry() -> None:
 
 
 def test_prompt_errors_do_not_leak_server_paths() -> None:
-    error = to_api_error(PromptVariableError(f"needs x (declared in {PROMPTS_DIR}/summarize/v1.md)"))
+    error = to_api_error(
+        PromptVariableError(f"needs x (declared in {PROMPTS_DIR}/summarize/v1.md)")
+    )
     assert error.status == 422
     assert str(PROMPTS_DIR) not in error.message
 
@@ -121,8 +129,13 @@ def test_what_counts_as_json(value: str | None, expected: bool) -> None:
 
 @pytest.mark.parametrize(
     ("header", "code"),
-    [(None, "missing_api_key"), ("", "missing_api_key"), ("Basic abc", "invalid_authorization"),
-     ("Bearer", "invalid_authorization"), ("Bearer a b", "invalid_authorization")],
+    [
+        (None, "missing_api_key"),
+        ("", "missing_api_key"),
+        ("Basic abc", "invalid_authorization"),
+        ("Bearer", "invalid_authorization"),
+        ("Bearer a b", "invalid_authorization"),
+    ],
 )
 def test_bad_authorization_headers(header: str | None, code: str) -> None:
     with pytest.raises(ApiError) as raised:

@@ -61,14 +61,18 @@ def test_403_model_the_tier_does_not_allow(contract: Contract, client: httpx.Cli
     assert_error(response, 403, "model_not_allowed")
 
 
-def test_404_unknown_workflow_model_prompt_and_route(contract: Contract, client: httpx.Client) -> None:
+def test_404_unknown_workflow_model_prompt_and_route(
+    contract: Contract, client: httpx.Client
+) -> None:
     owner = contract.key("owner").headers()
     response = client.post("/v1/chat", json=chat_body(workflow="no_such_flow"), headers=owner)
     assert_error(response, 404, "unknown_workflow")
     response = client.post("/v1/chat", json=chat_body(model="no-such-model"), headers=owner)
     assert_error(response, 404, "unknown_model")
     assert "no-such-model" not in MODELS
-    response = client.post("/v1/prompts", json={"name": "no_such_prompt", "text": "x"}, headers=owner)
+    response = client.post(
+        "/v1/prompts", json={"name": "no_such_prompt", "text": "x"}, headers=owner
+    )
     assert_error(response, 404, "unknown_prompt")
     assert_error(client.get("/v1/nothing-here", headers=owner), 404, "not_found")
 
@@ -105,7 +109,9 @@ def test_413_chunked_body_too_large(contract: Contract, client: httpx.Client) ->
     assert_error(response, 413, "body_too_large")
 
 
-def test_413_context_larger_than_the_workflow_allows(contract: Contract, client: httpx.Client) -> None:
+def test_413_context_larger_than_the_workflow_allows(
+    contract: Contract, client: httpx.Client
+) -> None:
     workflow = WORKFLOWS[smallest_context_workflow()]
     text = "word " * (workflow.max_context_tokens + 1000)
     response = client.post(
@@ -120,7 +126,10 @@ def test_415_wrong_content_type(contract: Contract, client: httpx.Client) -> Non
     response = client.post(
         "/v1/chat",
         content=b"messages=hello",
-        headers={**contract.key("owner").headers(), "Content-Type": "application/x-www-form-urlencoded"},
+        headers={
+            **contract.key("owner").headers(),
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
     )
     assert_error(response, 415, "unsupported_media_type")
 
@@ -146,6 +155,13 @@ def test_422_missing_body(contract: Contract, client: httpx.Client) -> None:
     assert error["fields"][0]["field"] == "body"
 
 
+def test_422_a_body_that_is_not_an_object(contract: Contract, client: httpx.Client) -> None:
+    headers = {**contract.key("owner").headers(), "Content-Type": "application/json"}
+    for body in (b"null", b"[]", b'"text"'):
+        error = assert_error(client.post("/v1/chat", content=body, headers=headers), 422)
+        assert [f["field"] for f in error["fields"]] == ["body"], error
+
+
 def test_429_rate_limited_with_retry_after(contract: Contract, client: httpx.Client) -> None:
     headers = contract.key("slow").headers()
     statuses = [client.post("/v1/chat", json=chat_body(), headers=headers) for _ in range(3)]
@@ -154,15 +170,24 @@ def test_429_rate_limited_with_retry_after(contract: Contract, client: httpx.Cli
     assert_error(limited, 429, "rate_limited")
     assert int(limited.headers["retry-after"]) >= 1
     assert limited.headers["ratelimit-limit"] == "2"
+    assert limited.headers["ratelimit-remaining"] == "0"
+    assert statuses[0].headers["ratelimit-remaining"] == "1"
+    # Reading usage is not a model call: it reports the bucket without counting.
+    usage = client.get("/v1/usage", headers=headers)
+    assert usage.status_code == 200 and usage.headers["ratelimit-remaining"] == "0"
 
 
-def test_checks_run_in_the_same_order_in_both_apps(contract: Contract, client: httpx.Client) -> None:
+def test_checks_run_in_the_same_order_in_both_apps(
+    contract: Contract, client: httpx.Client
+) -> None:
     # Body syntax, then the key, then the content type, then the fields.
     json_type = {"Content-Type": "application/json"}
     assert_error(client.post("/v1/chat", content=b"{", headers=json_type), 400)
     assert_error(client.post("/v1/chat", content=b"x", headers={"Content-Type": "text/plain"}), 401)
     owner = contract.key("owner").headers()
-    response = client.post("/v1/chat", content=b"x", headers={**owner, "Content-Type": "text/plain"})
+    response = client.post(
+        "/v1/chat", content=b"x", headers={**owner, "Content-Type": "text/plain"}
+    )
     assert_error(response, 415)
 
 

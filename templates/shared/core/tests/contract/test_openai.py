@@ -74,7 +74,9 @@ def test_a_named_model_and_a_workflow_from_metadata_or_header(contract: Contract
 
 def test_sdk_errors_are_typed(contract: Contract) -> None:
     with pytest.raises(openai.AuthenticationError):
-        openai.OpenAI(base_url=f"{contract.base_url}/v1", api_key="sk_wrong", max_retries=0).models.list()
+        openai.OpenAI(
+            base_url=f"{contract.base_url}/v1", api_key="sk_wrong", max_retries=0
+        ).models.list()
     with pytest.raises(openai.NotFoundError) as raised:
         sdk(contract).chat.completions.create(model="no-such-model", messages=MESSAGES)
     assert raised.value.body["code"] == "unknown_model"  # type: ignore[index]

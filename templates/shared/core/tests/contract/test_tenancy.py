@@ -12,7 +12,9 @@ from tests.contract.helpers import assert_error, chat_body
 from tests.contract.world import Contract
 
 
-def test_matching_tenant_and_user_headers_are_accepted(contract: Contract, client: httpx.Client) -> None:
+def test_matching_tenant_and_user_headers_are_accepted(
+    contract: Contract, client: httpx.Client
+) -> None:
     key = contract.key("member")
     headers = {**key.headers(), "X-Workspace-Id": key.workspace_id, "X-User-Id": key.user_id}
     assert client.get("/v1/usage", headers=headers).status_code == 200
@@ -29,7 +31,9 @@ def test_a_tenant_header_naming_another_workspace_is_refused(
         assert_error(response, 403, "tenant_mismatch")
 
 
-def test_a_user_header_naming_someone_else_is_refused(contract: Contract, client: httpx.Client) -> None:
+def test_a_user_header_naming_someone_else_is_refused(
+    contract: Contract, client: httpx.Client
+) -> None:
     member, owner = contract.key("member"), contract.key("owner")
     headers = {**member.headers(), "X-User-Id": owner.user_id}
     assert_error(client.get("/v1/credits", headers=headers), 403, "user_mismatch")
@@ -37,7 +41,9 @@ def test_a_user_header_naming_someone_else_is_refused(contract: Contract, client
     assert_error(client.get("/v1/credits", headers=headers), 403, "user_mismatch")
 
 
-def test_usage_of_another_workspace_cannot_be_read(contract: Contract, client: httpx.Client) -> None:
+def test_usage_of_another_workspace_cannot_be_read(
+    contract: Contract, client: httpx.Client
+) -> None:
     other, victim = contract.key("other"), contract.key("owner")
     for user in (victim.user_id, "owner@alpha.test", str(uuid.uuid4())):
         response = client.get("/v1/usage", params={"user": user}, headers=other.headers())
@@ -59,9 +65,13 @@ def test_members_see_only_their_own_usage(contract: Contract, client: httpx.Clie
 def test_spending_in_one_workspace_never_shows_in_another(
     contract: Contract, client: httpx.Client
 ) -> None:
-    before = client.get("/v1/usage", params={"user": "all"}, headers=contract.key("other").headers())
+    before = client.get(
+        "/v1/usage", params={"user": "all"}, headers=contract.key("other").headers()
+    )
     credits_before = client.get("/v1/credits", headers=contract.key("other").headers()).json()
-    response = client.post("/v1/chat", json=chat_body("alpha only"), headers=contract.key("owner").headers())
+    response = client.post(
+        "/v1/chat", json=chat_body("alpha only"), headers=contract.key("owner").headers()
+    )
     assert response.status_code == 200
     after = client.get("/v1/usage", params={"user": "all"}, headers=contract.key("other").headers())
     credits_after = client.get("/v1/credits", headers=contract.key("other").headers()).json()
@@ -89,4 +99,7 @@ def test_an_idempotency_key_is_per_workspace(contract: Contract, client: httpx.C
     theirs = client.post("/v1/chat", json=body, headers={**contract.key("other").headers(), **key})
     assert mine.status_code == replay.status_code == theirs.status_code == 200
     assert replay.json()["id"] == mine.json()["id"]
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert replay.headers["x-usage-event-id"] == mine.json()["id"]
     assert theirs.json()["id"] != mine.json()["id"]
+    assert "idempotent-replayed" not in theirs.headers

@@ -25,7 +25,6 @@ from app.core import migrate
 from app.core.catalog import DEFAULT_WORKFLOW, MODELS, PROVIDERS, TIERS, WORKFLOWS
 from app.core.catalog_types import TierInfo
 from app.core.db import create_engine_for
-from app.services.api.keys import role_key_name
 from app.services.llm.settings import GatewaySettings, ProviderSettings
 from app.services.usage.accounts import Accounts
 from app.services.usage.tenancy import TenantDatabase
@@ -131,6 +130,8 @@ SEEDS: dict[str, tuple[str, TierInfo, str]] = {
     "broke": ("delta", BROKE, "owner"),
     "slow": ("epsilon", SLOW, "owner"),
     "small": ("zeta", SMALL_TIER, "owner"),
+    "warned": ("eta", ROOMY, "owner"),
+    "warned_member": ("eta", ROOMY, "member"),
 }
 # Workspaces that get prepaid credits (every billing mode accepts them).
 FUNDED = ("alpha", "beta", "gamma", "epsilon", "zeta")
@@ -174,9 +175,7 @@ async def seed(database_url: str) -> dict[str, Key]:
             workspace_id = workspaces[workspace]
             user = await accounts.add_user(workspace_id, email=f"{name}@{workspace}.test")
             issued = await accounts.issue_api_key(
-                workspace_id,
-                name=role_key_name("owner" if role == "owner" else "member"),
-                user_id=user.id,
+                workspace_id, name=f"contract {name}", user_id=user.id, role=role
             )
             keys[name] = Key(issued.plaintext, str(workspace_id), str(user.id), role, tier.name)
         return keys
@@ -212,7 +211,3 @@ def migrated_database(tmp: Path) -> Iterator[str]:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
-
-
-def default_workflow() -> str:
-    return DEFAULT_WORKFLOW

@@ -18,7 +18,6 @@ from app.services.usage.accounts import Accounts
 from app.services.usage.entitlements import Entitlement
 
 Role = Literal["owner", "member"]
-ROLES: tuple[Role, ...] = ("owner", "member")
 
 TENANT_HEADERS = ("x-workspace-id", "x-tenant-id")
 USER_HEADERS = ("x-user-id",)
@@ -37,10 +36,12 @@ class Caller:
 
     @property
     def tier(self) -> str:
+        """The name of the caller's plan."""
         return self.entitlement.tier
 
     @property
     def is_owner(self) -> bool:
+        """Whether the key is a workspace owner's."""
         return self.role == "owner"
 
     def require_owner(self, action: str) -> None:
@@ -104,9 +105,9 @@ async def authenticate(
         workspace_id=principal.workspace_id,
         user_id=principal.user_id,
         api_key_id=principal.api_key_id,
-        role="member",
+        # Anything but a known owner key acts as a member.
+        role="owner" if principal.role == "owner" else "member",
         entitlement=principal.entitlement,
     )
     check_claims(caller, headers)
     return caller
-

@@ -113,23 +113,28 @@ class ApiError(Exception):
 
 
 def bad_request(code: str, message: str, *, param: str | None = None) -> ApiError:
+    """400: the request cannot be read as sent."""
     return ApiError(400, code, message, param=param)
 
 
 def unauthorized(code: str, message: str) -> ApiError:
+    """401, with the ``WWW-Authenticate: Bearer`` challenge."""
     # RFC 9110: a 401 says how to authenticate.
     return ApiError(401, code, message, headers={"WWW-Authenticate": "Bearer"})
 
 
 def forbidden(code: str, message: str) -> ApiError:
+    """403: the key may not do this (role, tenant or plan)."""
     return ApiError(403, code, message)
 
 
 def not_found(code: str, message: str, *, param: str | None = None) -> ApiError:
+    """404: no such workflow, model, prompt, user or endpoint."""
     return ApiError(404, code, message, param=param)
 
 
 def body_too_large(max_bytes: int) -> ApiError:
+    """413: the request body is over the cap."""
     return ApiError(
         413,
         "body_too_large",
@@ -139,6 +144,7 @@ def body_too_large(max_bytes: int) -> ApiError:
 
 
 def unsupported_media_type(content_type: str | None) -> ApiError:
+    """415: the body is not declared as JSON."""
     given = content_type or "none"
     return ApiError(
         415,
@@ -161,6 +167,7 @@ def http_error(status: int) -> ApiError:
 
 
 def billing_webhook_not_ready() -> ApiError:
+    """501: the billing webhook placeholder's answer."""
     return ApiError(
         501,
         "billing_webhook_not_implemented",
@@ -169,6 +176,7 @@ def billing_webhook_not_ready() -> ApiError:
 
 
 def internal_error() -> ApiError:
+    """500, with nothing of the failure's details."""
     return ApiError(500, "internal_error", "Something went wrong on our side; please retry.")
 
 
@@ -198,10 +206,13 @@ def invalid_fields(errors: Sequence[Mapping[str, Any]]) -> ApiError:
     ]
     first = problems[0].field if problems else None
     summary = "; ".join(f"{p.field}: {p.message}" for p in problems[:5])
-    return ApiError(422, "invalid_fields", f"Invalid request: {summary}", param=first, fields=problems)
+    return ApiError(
+        422, "invalid_fields", f"Invalid request: {summary}", param=first, fields=problems
+    )
 
 
 def malformed_json() -> ApiError:
+    """400: the body is not valid JSON."""
     return bad_request("malformed_json", "The request body is not valid JSON.")
 
 
@@ -211,9 +222,7 @@ def malformed_json() -> ApiError:
 def summarize_attempts(attempts: Sequence[Attempt]) -> list[AttemptSummary]:
     """What a client may see of the provider calls: no keys, payloads or error text."""
     return [
-        AttemptSummary(
-            provider=a.provider, model=a.model, outcome=str(a.outcome), status=a.status
-        )
+        AttemptSummary(provider=a.provider, model=a.model, outcome=str(a.outcome), status=a.status)
         for a in attempts
     ]
 
@@ -233,9 +242,13 @@ def _gateway_error(exc: GatewayError) -> ApiError:
             details={"rejected": [list(r) for r in exc.routing.rejected]} if exc.routing else None,
         )
     if isinstance(exc, StreamInterrupted):
-        return ApiError(502, "stream_interrupted", "The model's answer was cut off.", attempts=attempts)
-    if isinstance(exc, AllProvidersFailed) and exc.attempts and all(
-        a.skipped or a.outcome in _UNAVAILABLE for a in exc.attempts
+        return ApiError(
+            502, "stream_interrupted", "The model's answer was cut off.", attempts=attempts
+        )
+    if (
+        isinstance(exc, AllProvidersFailed)
+        and exc.attempts
+        and all(a.skipped or a.outcome in _UNAVAILABLE for a in exc.attempts)
     ):
         return ApiError(
             503,

@@ -33,10 +33,12 @@ class ResponseMeta:
 
     rate: RateLimitState | None = None
     warnings: list[str] = field(default_factory=list)
+    # Facts of the call this request made (X-Usage-Event-Id, Idempotent-Replayed).
+    extra: dict[str, str] = field(default_factory=dict)
 
     def headers(self) -> dict[str, str]:
         """The header fields, ready to set on any response (errors included)."""
-        values: dict[str, str] = {}
+        values: dict[str, str] = dict(self.extra)
         if self.rate is not None:
             values.update(rate_limit_headers(self.rate))
         values.update(warning_headers(self.warnings))

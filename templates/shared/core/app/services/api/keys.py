@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.core.catalog import BILLING_MODE, TIERS
-from app.models import ApiKey, User, Workspace
+from app.models import User, Workspace
 from app.models.base import utcnow
 from app.services.api.auth import Role
 from app.services.usage import credits
@@ -26,9 +26,6 @@ DEMO_USER = "demo@example.com"
 # The tier with the most models, so the demo shows what the product can do.
 DEMO_TIER = max(TIERS.values(), key=lambda t: len(t.allowed_models)).name
 DEMO_CREDITS_USD = Decimal(5)
-
-# The key's role is kept in its name until the accounts model has a role column.
-ROLE_NAME_PREFIX = "role:"
 
 
 class KeyRequestError(ValueError):
@@ -48,19 +45,6 @@ class CreatedKey:
     created_user: bool
 
 
-def role_key_name(role: Role) -> str:
-    return f"{ROLE_NAME_PREFIX}{role}"
-
-
-async def key_role(db: TenantDatabase, workspace_id: uuid.UUID, key_id: uuid.UUID) -> Role:
-    """The role a key was issued with (``member`` when it carries none)."""
-    async with db.tenant(workspace_id) as session:
-        name = await session.scalar(
-            select(ApiKey.name).where(ApiKey.workspace_id == workspace_id, ApiKey.id == key_id)
-        )
-    return "owner" if name == role_key_name("owner") else "member"
-
-
 async def create_key(
     db: TenantDatabase, *, workspace: str, user: str, tier: str, role: Role = "member"
 ) -> CreatedKey:
@@ -74,9 +58,13 @@ async def create_key(
     accounts = Accounts(db)
     # By name across every workspace: the tenant is what we are looking up.
     async with db.system() as session:
-        matches = (await session.scalars(select(Workspace).where(Workspace.name == workspace))).all()
+        matches = (
+            await session.scalars(select(Workspace).where(Workspace.name == workspace))
+        ).all()
     if len(matches) > 1:
-        raise KeyRequestError(f"{len(matches)} workspaces are named {workspace!r}; rename one first")
+        raise KeyRequestError(
+            f"{len(matches)} workspaces are named {workspace!r}; rename one first"
+        )
     created_workspace = not matches
     if matches:
         found = matches[0]
@@ -99,7 +87,9 @@ async def create_key(
     created_user = user_id is None
     if user_id is None:
         user_id = (await accounts.add_user(found.id, email=email, external_id=external_id)).id
-    issued = await accounts.issue_api_key(found.id, name=role_key_name(role), user_id=user_id)
+    issued = await accounts.issue_api_key(
+        found.id, name=f"{role} key for {user}"[:100], user_id=user_id, role=role
+    )
     return CreatedKey(
         plaintext=issued.plaintext,
         workspace_id=found.id,

@@ -29,7 +29,8 @@ _ANSWERED = {CallOutcome.ok.value, CallOutcome.cached.value}
 def cap_state(caller: Caller, status: BudgetStatus) -> CapState:
     """Where the workspace stands against its monthly cap."""
     limit = status.limit_micros
-    used = status.used_micros
+    # What settled calls spent; calls in flight hold more, but may spend less.
+    used = status.spent_micros
     thresholds = list(caller.entitlement.soft_warnings)
     crossed = [t for t in thresholds if limit and used >= threshold_micros(t, limit)]
     reached = limit <= 0 or used >= limit

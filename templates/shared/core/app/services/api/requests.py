@@ -92,7 +92,8 @@ def decode_json(raw: bytes) -> Any:
 def validate(model: type[ModelT], data: Any) -> ModelT:
     """``data`` as ``model``; 422 naming every invalid field."""
     try:
-        return model.model_validate(data)
+        # from_attributes: the error FastAPI reports for a body that is not an object.
+        return model.model_validate(data, from_attributes=True)
     except ValidationError as exc:
         raise invalid_fields(exc.errors(include_url=False)) from None
 
@@ -106,4 +107,3 @@ def parse_body(model: type[ModelT], raw: bytes, content_type: str | None) -> Mod
     """The whole body check after authentication: content type, JSON, fields."""
     require_json(content_type)
     return validate(model, decode_json(raw))
-

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import Settings
 from app.core.db import create_engine_for
-from app.services.api.requests import DEFAULT_MAX_BODY_BYTES
 from app.services.cache import ResponseCache, build_response_cache
 from app.services.llm.settings import GatewaySettings
 from app.services.llm.types import ChatGateway
@@ -65,11 +64,10 @@ class Runtime:
 
 
 def max_body_bytes(settings: Settings, options: RuntimeOptions | None = None) -> int:
-    """The request-body cap: the options', else ``MAX_BODY_BYTES``, else 1 MiB."""
+    """The request-body cap: the options', else ``MAX_BODY_BYTES`` (1 MiB by default)."""
     if options is not None and options.max_body_bytes:
         return options.max_body_bytes
-    value = getattr(settings, "max_body_bytes", None)
-    return int(value) if value else DEFAULT_MAX_BODY_BYTES
+    return settings.max_body_bytes
 
 
 async def open_runtime(settings: Settings, options: RuntimeOptions | None = None) -> Runtime:

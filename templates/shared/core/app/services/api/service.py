@@ -46,13 +46,14 @@ from app.services.api import reports, sse
 from app.services.api.auth import Caller, authenticate
 from app.services.api.errors import ApiError, forbidden, not_found, to_api_error
 from app.services.api.headers import RateLimitState
-from app.services.api.keys import key_role
 from app.services.api.runtime import Runtime
 from app.services.cache import CacheQuery, cache_mode_from_request
 from app.services.llm.types import ChatRequest, ChatResult, Message, StreamEnd, TextDelta
 from app.services.prompts import PromptVersion
 from app.services.usage.budget import UsageWarningInfo
+from app.services.usage.errors import RateLimited
 from app.services.usage.money import usd_text
+from app.services.usage.ratelimit import RateDecision, rate_key
 from app.services.usage.service import CallContext, UsageOutcome, UsageStream
 
 AUTO_MODEL = "auto"
@@ -94,8 +95,14 @@ class ApiService:
     async def authenticate(self, authorization: str | None, headers: Mapping[str, str]) -> Caller:
         """The caller behind the API key (401/403 otherwise), with its response headers."""
         caller = await authenticate(self.runtime.accounts, authorization, headers)
-        caller.role = await key_role(self.runtime.db, caller.workspace_id, caller.api_key_id)
-        caller.meta.rate = RateLimitState(limit=caller.entitlement.requests_per_minute)
+        # Where the caller's bucket stands; model calls update it as they count.
+        entitlement = caller.entitlement
+        decision = await self.runtime.limiter.peek(
+            rate_key(caller.workspace_id, caller.user_id),
+            per_minute=entitlement.requests_per_minute,
+            burst=entitlement.requests_per_minute,  # the usage layer's default burst
+        )
+        _note_rate(caller, decision)
         status = await self.runtime.usage.budget_status(caller.workspace_id, caller.entitlement)
         caller.meta.warnings.extend(reports.standing_warnings(caller, status))
         return caller
@@ -119,10 +126,7 @@ class ApiService:
     ) -> ChatResponse:
         """Run one workflow call to completion."""
         prepared = self._prepare_chat(caller, body, headers, cache)
-        outcome = await self.runtime.usage.run(
-            prepared.context, prepared.request, cache_query=prepared.cache_query
-        )
-        self._note_outcome(caller, outcome)
+        outcome = await self._run(caller, prepared)
         result = outcome.result
         return ChatResponse(
             id=str(outcome.event_id),
@@ -145,32 +149,38 @@ class ApiService:
 
     async def chat_events(self, caller: Caller, opened: OpenedStream) -> AsyncIterator[bytes]:
         """SSE for ``POST /v1/chat``: ``delta`` events, then ``end`` or ``error``."""
-        prepared = opened.prepared
+        event = opened.first
         try:
-            async for event in _events(opened):
+            # Read to the very end, past the StreamEnd: the usage layer finishes its work
+            # (storing the answer in the cache) only when the stream is exhausted.
+            while event is not None:
                 if isinstance(event, TextDelta):
                     yield sse.encode_model(ChatDelta(text=event.text), event="delta")
-                    continue
-                outcome = opened.events.outcome
-                result = event.result
-                if outcome is not None:
-                    self._note_outcome(caller, outcome)
-                end = ChatStreamEnd(
-                    id=str(outcome.event_id) if outcome else "",
-                    workflow=prepared.workflow.name,
-                    model=result.model,
-                    provider=result.provider,
-                    prompt_version=prepared.prompt.ref,
-                    finish_reason=result.finish_reason,
-                    cached=outcome is not None and outcome.outcome is CallOutcome.cached,
-                    usage=self._chat_usage(caller, prepared.workflow, outcome, result),
-                    warnings=list(dict.fromkeys(caller.meta.warnings)),
-                )
-                yield sse.encode_model(end, event="end")
+                else:
+                    yield sse.encode_model(self._stream_end(caller, opened, event), event="end")
+                event = await _next_event(opened)
         except Exception as exc:
             # Headers are gone: the failure becomes an explicit event, then the stream ends.
             error = to_api_error(exc, owner=caller.is_owner)
             yield sse.encode(_json(error.to_json()), event="error")
+
+    def _stream_end(self, caller: Caller, opened: OpenedStream, end: StreamEnd) -> ChatStreamEnd:
+        """The ``end`` event: the settled call's id, model, usage and warnings."""
+        outcome = opened.events.outcome
+        if outcome is not None:
+            self._note_outcome(caller, outcome)
+        prepared, result = opened.prepared, end.result
+        return ChatStreamEnd(
+            id=str(outcome.event_id) if outcome else "",
+            workflow=prepared.workflow.name,
+            model=result.model,
+            provider=result.provider,
+            prompt_version=prepared.prompt.ref,
+            finish_reason=result.finish_reason,
+            cached=outcome is not None and outcome.outcome is CallOutcome.cached,
+            usage=self._chat_usage(caller, prepared.workflow, outcome, result),
+            warnings=list(dict.fromkeys(caller.meta.warnings)),
+        )
 
     # -- POST /v1/chat/completions -------------------------------------------------------
 
@@ -183,10 +193,7 @@ class ApiService:
     ) -> ChatCompletion:
         """An OpenAI-compatible, non-streamed chat completion."""
         prepared = self._prepare_completion(caller, body, headers, cache)
-        outcome = await self.runtime.usage.run(
-            prepared.context, prepared.request, cache_query=prepared.cache_query
-        )
-        self._note_outcome(caller, outcome)
+        outcome = await self._run(caller, prepared)
         result = outcome.result
         return ChatCompletion(
             id=f"chatcmpl-{outcome.event_id.hex}",
@@ -228,27 +235,28 @@ class ApiService:
                 )
             )
 
+        event = opened.first
         try:
             yield chunk(ChunkDelta(role="assistant", content=""))
-            async for event in _events(opened):
+            while event is not None:
                 if isinstance(event, TextDelta):
                     yield chunk(ChunkDelta(content=event.text))
-                    continue
-                result = event.result
-                if opened.events.outcome is not None:
-                    self._note_outcome(caller, opened.events.outcome)
-                model = result.model or model
-                yield chunk(ChunkDelta(), _finish_reason(result.finish_reason))
-                if include_usage:
-                    yield sse.encode_model(
-                        ChatCompletionChunk(
-                            id=chunk_id,
-                            created=opened.created,
-                            model=model,
-                            choices=[],
-                            usage=_completion_usage(result),
+                else:
+                    if opened.events.outcome is not None:
+                        self._note_outcome(caller, opened.events.outcome)
+                    model = event.result.model or model
+                    yield chunk(ChunkDelta(), _finish_reason(event.result.finish_reason))
+                    if include_usage:
+                        yield sse.encode_model(
+                            ChatCompletionChunk(
+                                id=chunk_id,
+                                created=opened.created,
+                                model=model,
+                                choices=[],
+                                usage=_completion_usage(event.result),
+                            )
                         )
-                    )
+                event = await _next_event(opened)
             yield sse.DONE
         except Exception as exc:
             error = to_api_error(exc, owner=caller.is_owner)
@@ -313,7 +321,9 @@ class ApiService:
         caller.require_owner("publish prompts")
         store = self.runtime.prompts
         if body.name not in store.published():
-            raise not_found("unknown_prompt", f"There is no prompt named {body.name}.", param="name")
+            raise not_found(
+                "unknown_prompt", f"There is no prompt named {body.name}.", param="name"
+            )
         version = store.publish(body.name, body.text)
         return PublishedPrompt(
             name=version.name, version=version.version, ref=version.ref, sha256=version.sha256
@@ -430,10 +440,29 @@ class ApiService:
     def _prompt(self, caller: Caller, workflow: WorkflowInfo) -> PromptVersion:
         return self.runtime.prompts.resolve(workflow.prompt, _assignment_key(caller))
 
+    async def _run(self, caller: Caller, prepared: Prepared) -> UsageOutcome:
+        try:
+            outcome = await self.runtime.usage.run(
+                prepared.context, prepared.request, cache_query=prepared.cache_query
+            )
+        except RateLimited as exc:
+            _note_refusal(caller, exc)
+            raise
+        if outcome.rate is not None:
+            _note_rate(caller, outcome.rate)
+        self._note_outcome(caller, outcome)
+        return outcome
+
     async def _open(self, caller: Caller, prepared: Prepared) -> OpenedStream:
-        events = await self.runtime.usage.stream(
-            prepared.context, prepared.request, cache_query=prepared.cache_query
-        )
+        try:
+            events = await self.runtime.usage.stream(
+                prepared.context, prepared.request, cache_query=prepared.cache_query
+            )
+        except RateLimited as exc:
+            _note_refusal(caller, exc)
+            raise
+        if events.rate is not None:
+            _note_rate(caller, events.rate)
         opened = OpenedStream(prepared, events, None, int(time.time()))
         try:
             # The first event before any header: a provider failing now is a JSON error.
@@ -449,6 +478,9 @@ class ApiService:
         caller.meta.warnings.extend(
             warning_text(w, owner=caller.is_owner) for w in outcome.warnings
         )
+        caller.meta.extra["X-Usage-Event-Id"] = str(outcome.event_id)
+        if outcome.replayed:
+            caller.meta.extra["Idempotent-Replayed"] = "true"
 
     @staticmethod
     def _chat_usage(
@@ -473,24 +505,35 @@ class ApiService:
 # -- helpers -------------------------------------------------------------------------------
 
 
-async def _events(opened: OpenedStream) -> AsyncIterator[TextDelta | StreamEnd]:
-    """The opened stream's events, its first one included.
+async def _next_event(opened: OpenedStream) -> TextDelta | StreamEnd | None:
+    """The stream's next event, or None once it is exhausted."""
+    try:
+        return await opened.events.__anext__()
+    except StopAsyncIteration:
+        return None
 
-    Read to the very end, past the ``StreamEnd``: the usage layer finishes its work
-    (storing the answer in the cache) only when the stream is exhausted.
-    """
-    if opened.first is None:
-        return
-    yield opened.first
-    async for event in opened.events:
-        yield event
+
+def _note_rate(caller: Caller, decision: RateDecision) -> None:
+    caller.meta.rate = RateLimitState(
+        limit=caller.entitlement.requests_per_minute,
+        remaining=decision.remaining,
+        reset_seconds=decision.reset_after,
+    )
+
+
+def _note_refusal(caller: Caller, refused: RateLimited) -> None:
+    caller.meta.rate = RateLimitState(
+        limit=refused.limit_per_minute, remaining=0, reset_seconds=refused.reset_after
+    )
 
 
 def _workflow(name: str | None) -> WorkflowInfo:
     workflow = WORKFLOWS.get(name or DEFAULT_WORKFLOW)
     if workflow is None:
         known = ", ".join(sorted(WORKFLOWS))
-        raise not_found("unknown_workflow", f"Unknown workflow {name!r}; known: {known}.", param="workflow")
+        raise not_found(
+            "unknown_workflow", f"Unknown workflow {name!r}; known: {known}.", param="workflow"
+        )
     return workflow
 
 
@@ -523,7 +566,10 @@ def _idempotency_key(value: str | None) -> str | None:
     value = value.strip()
     if not value or len(value) > 255:
         raise ApiError(
-            400, "bad_idempotency_key", "Idempotency-Key must be 1 to 255 characters.", param="Idempotency-Key"
+            400,
+            "bad_idempotency_key",
+            "Idempotency-Key must be 1 to 255 characters.",
+            param="Idempotency-Key",
         )
     return value
 
@@ -558,4 +604,3 @@ def warning_text(warning: UsageWarningInfo, *, owner: bool) -> str:
     if owner:
         text += f"; used={usd_text(warning.used_micros)}; limit={usd_text(warning.limit_micros)}"
     return text
-
