@@ -22,13 +22,12 @@ import json
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root
 
 from app.core import catalog
-from app.core.flavour import IS_ASYNC, run
+from app.core.flavour import IS_ASYNC, Call, run
 from app.services.llm.adapters import adapter_for
 from app.services.llm.settings import GatewaySettings, ProviderSettings
 from app.services.llm.sse import SseDecoder
@@ -55,7 +54,7 @@ REQUEST = ChatRequest(
 MAX_REQUESTS = 50_000
 
 
-async def _timed(call: Callable[[], Awaitable[object]]) -> float:
+async def _timed(call: Call[object]) -> float:
     started = time.perf_counter()
     await call()
     return (time.perf_counter() - started) * 1000

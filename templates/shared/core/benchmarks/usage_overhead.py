@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -34,7 +34,7 @@ from sqlalchemy.pool import NullPool
 from app.core import migrate
 from app.core.catalog import DEFAULT_WORKFLOW, TIERS, WORKFLOWS
 from app.core.db import create_engine_for
-from app.core.flavour import IS_ASYNC, run
+from app.core.flavour import IS_ASYNC, Call, run
 from app.services.llm.settings import GatewaySettings
 from app.services.llm.types import ChatRequest, Message
 from app.services.llm_gateway import create_gateway
@@ -69,7 +69,7 @@ class Report:
         return self.metered.median_ms - self.bare.median_ms
 
 
-async def _time(call: Callable[[], Awaitable[object]], calls: int, seconds: float) -> Timing:
+async def _time(call: Call[object], calls: int, seconds: float) -> Timing:
     """Median and p95 of ``call`` over at most ``calls`` calls or ``seconds`` seconds."""
     samples: list[float] = []
     deadline = time.perf_counter() + seconds
@@ -91,6 +91,8 @@ async def measure(url: str, backend: str, calls: int, seconds: float) -> Report:
         workspace = await Accounts(TenantDatabase(engine)).create_workspace(
             "bench", next(iter(TIERS))
         )
+        # Funded, so products that sell prepaid credits measure their debit path too.
+        await service.grant_credits(workspace.id, Decimal(10**6), reason="benchmark")
         entitlement = Entitlement.from_tier(next(iter(TIERS.values())))
         # Limits that never refuse, so every metered call does the full work.
         entitlement = replace(

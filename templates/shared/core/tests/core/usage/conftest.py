@@ -83,6 +83,8 @@ def gateway() -> FakeGateway:
 
 @pytest.fixture
 async def service(usage_engine: AsyncEngine, gateway: FakeGateway) -> AsyncIterator[UsageService]:
+    # Metered billing unless a test says otherwise: these tests are about the ledger, caps and
+    # limits; the credit paths (prepaid and hybrid) have their own tests in test_credits.
     service = UsageService(usage_engine, gateway, billing_mode="stripe_metered", log_prompts=False)
     yield service
     await service.close()

@@ -41,7 +41,7 @@ async def history(
 ) -> UsageService:
     """Two days of calls: prompt v1 then v2, a failed cascade, a heavy user."""
     clock = Clock()
-    service = UsageService(usage_engine, gateway, clock=clock)
+    service = UsageService(usage_engine, gateway, billing_mode="stripe_metered", clock=clock)
     model = ctx.entitlement.allowed_models[0]
     v1, v2 = replace(ctx, prompt_version="p@v1"), replace(ctx, prompt_version="p@v2")
 

@@ -208,7 +208,9 @@ async def test_cache_hit_writes_a_cached_row_without_calling_a_provider(
 async def test_bodies_are_stored_only_when_log_prompts_is_on(
     usage_engine: object, gateway: FakeGateway, ctx: CallContext
 ) -> None:
-    logging_service = UsageService(usage_engine, gateway, log_prompts=True)  # type: ignore[arg-type]
+    logging_service = UsageService(  # type: ignore[arg-type]
+        usage_engine, gateway, billing_mode="stripe_metered", log_prompts=True
+    )
 
     await logging_service.run(ctx, request("secret document"))
 

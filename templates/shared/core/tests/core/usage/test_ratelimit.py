@@ -119,7 +119,9 @@ async def test_a_rate_limited_call_is_a_429_row_without_a_provider_call(
     usage_engine: AsyncEngine, gateway: FakeGateway, ctx: CallContext
 ) -> None:
     ctx = replace(ctx, entitlement=replace(ctx.entitlement, requests_per_minute=2))
-    service = UsageService(usage_engine, gateway, burst=lambda entitlement: 2)
+    service = UsageService(
+        usage_engine, gateway, billing_mode="stripe_metered", burst=lambda entitlement: 2
+    )
 
     await service.run(ctx, request())
     await service.run(ctx, request())
@@ -170,7 +172,9 @@ async def test_redis_limits_the_service(
     assert REDIS_URL is not None
     prefix = f"test:usage:{uuid.uuid4().hex}:"
     limiter = RedisRateLimiter.from_url(REDIS_URL, prefix=prefix)
-    service = UsageService(usage_engine, gateway, limiter=limiter, burst=lambda e: 1)
+    service = UsageService(
+        usage_engine, gateway, billing_mode="stripe_metered", limiter=limiter, burst=lambda e: 1
+    )
     try:
         await service.run(ctx, request())
         with pytest.raises(RateLimited):

@@ -26,7 +26,7 @@ async def real_gateway() -> AsyncIterator[LLMGateway]:
 async def metered(
     usage_engine: AsyncEngine, real_gateway: LLMGateway
 ) -> AsyncIterator[UsageService]:
-    service = UsageService(usage_engine, real_gateway)
+    service = UsageService(usage_engine, real_gateway, billing_mode="stripe_metered")
     yield service
     await service.close()
 
