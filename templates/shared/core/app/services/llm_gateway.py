@@ -35,6 +35,7 @@ from app.services.llm.adapters.base import (
     ProtocolViolation,
     StreamParser,
     WireAdapter,
+    WireRequest,
 )
 from app.services.llm.breaker import CircuitBreaker
 from app.services.llm.errors import AllProvidersFailed, RequestRejected, StreamInterrupted
@@ -94,6 +95,76 @@ class _InFlight:
     started: float
     parser: StreamParser | None = None
     parts: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    """One call the cascade offers: a model, at a provider, with one of its keys."""
+
+    model: ModelInfo
+    provider: _Provider
+    remote_model: str
+    key_index: int
+    max_tokens: int
+
+    def build(self, request: ChatRequest, *, stream: bool) -> WireRequest:
+        return self.provider.adapter.build(
+            base_url=self.provider.settings.base_url,
+            key=self.provider.settings.keys[self.key_index],
+            model=self.remote_model,
+            request=request,
+            max_output_tokens=self.max_tokens,
+            stream=stream,
+        )
+
+
+class _Cascade:
+    """Walks the route's models x providers x keys in order, for chat and stream alike.
+
+    Providers that cannot be called now (no usable key, circuit open) are recorded
+    in ``attempts`` as skipped, once per request; the caller records its own calls
+    and says ``leave_provider()`` when the provider's other keys are pointless.
+    """
+
+    def __init__(
+        self,
+        gateway: LLMGateway,
+        targets: list[tuple[ModelInfo, _Provider, str]],
+        max_output_tokens: int,
+    ) -> None:
+        self.attempts: list[Attempt] = []
+        self._gateway = gateway
+        self._targets = targets
+        self._max_output_tokens = max_output_tokens
+        self._leave = False
+
+    def leave_provider(self) -> None:
+        self._leave = True
+
+    def __iter__(self) -> Iterator[_Slot]:
+        passed_over: set[str] = set()
+        for model, provider, remote_model in self._targets:
+            if provider.name in passed_over:
+                continue
+            skipped = self._gateway._unavailable(provider, model)
+            if skipped is not None:
+                self.attempts.append(skipped)
+                passed_over.add(provider.name)
+                continue
+            max_tokens = min(self._max_output_tokens, model.max_output_tokens)
+            for key_index in provider.keys.usable():
+                if not provider.breaker.allow():
+                    self.attempts.append(
+                        self._gateway._skipped(
+                            provider, model, AttemptOutcome.circuit_open, "circuit open"
+                        )
+                    )
+                    passed_over.add(provider.name)
+                    break
+                yield _Slot(model, provider, remote_model, key_index, max_tokens)
+                if self._leave:
+                    self._leave = False
+                    break
 
 
 def _ms(started: float) -> float:
@@ -199,12 +270,15 @@ class LLMGateway:
     def _servable(self, model: ModelInfo) -> bool:
         return self.local or any(name in self._providers for name, _ in model.routes)
 
-    def _targets(self, route: Route) -> Iterator[tuple[ModelInfo, _Provider, str]]:
-        for model in route.models:
-            for name, remote_model in model.routes:
-                provider = self._providers.get(name)
-                if provider is not None:
-                    yield model, provider, remote_model
+    def _cascade(self, route: Route) -> _Cascade:
+        """The calls to try for ``route``, in order; chat and stream both walk it."""
+        targets = [
+            (model, provider, remote_model)
+            for model in route.models
+            for name, remote_model in model.routes
+            if (provider := self._providers.get(name)) is not None
+        ]
+        return _Cascade(self, targets, route.max_output_tokens)
 
     def _unavailable(self, provider: _Provider, model: ModelInfo) -> Attempt | None:
         """A skipped attempt when ``provider`` cannot be called now, else None."""
@@ -245,56 +319,26 @@ class LLMGateway:
         route = self.route(request, workflow=workflow, tier=tier)
         if self.local:
             return self._answer_locally(request, route)
-        attempts: list[Attempt] = []
-        passed_over: set[str] = set()
-        for model, provider, remote_model in self._targets(route):
-            if provider.name in passed_over:
-                continue
-            skipped = self._unavailable(provider, model)
-            if skipped is not None:
-                attempts.append(skipped)
-                passed_over.add(provider.name)
-                continue
-            max_tokens = min(route.max_output_tokens, model.max_output_tokens)
-            for key_index in provider.keys.usable():
-                if not provider.breaker.allow():
-                    attempts.append(
-                        self._skipped(provider, model, AttemptOutcome.circuit_open, "circuit open")
-                    )
-                    passed_over.add(provider.name)
-                    break
-                attempt, completion = await self._call(
-                    provider, model, remote_model, key_index, request, max_tokens, route
+        cascade = self._cascade(route)
+        attempts = cascade.attempts
+        for slot in cascade:
+            attempt, completion = await self._call(slot, request, route)
+            attempts.append(attempt)
+            if completion is not None:
+                return self._finish(
+                    completion.text, completion.finish_reason, attempt, attempts, route
                 )
-                attempts.append(attempt)
-                if completion is not None:
-                    return self._finish(
-                        completion.text, completion.finish_reason, attempt, attempts, route
-                    )
-                if attempt.outcome is AttemptOutcome.bad_request:
-                    raise self._rejected(attempt, attempts, route)
-                if attempt.outcome in _NEXT_PROVIDER:
-                    break
+            if attempt.outcome is AttemptOutcome.bad_request:
+                raise self._rejected(attempt, attempts, route)
+            if attempt.outcome in _NEXT_PROVIDER:
+                cascade.leave_provider()
         raise self._all_failed(attempts, route)
 
     async def _call(
-        self,
-        provider: _Provider,
-        model: ModelInfo,
-        remote_model: str,
-        key_index: int,
-        request: ChatRequest,
-        max_tokens: int,
-        route: Route,
+        self, slot: _Slot, request: ChatRequest, route: Route
     ) -> tuple[Attempt, Completion | None]:
-        wire = provider.adapter.build(
-            base_url=provider.settings.base_url,
-            key=provider.settings.keys[key_index],
-            model=remote_model,
-            request=request,
-            max_output_tokens=max_tokens,
-            stream=False,
-        )
+        provider, model, key_index = slot.provider, slot.model, slot.key_index
+        wire = slot.build(request, stream=False)
         started = time.perf_counter()
         try:
             response = await self._transport.post(wire.url, wire.body, wire.headers)
@@ -349,139 +393,116 @@ class LLMGateway:
     async def _stream_events(
         self, out: ChatStream, request: ChatRequest, route: Route
     ) -> AsyncGenerator[StreamEvent, None]:
-        attempts: list[Attempt] = []
-        passed_over: set[str] = set()
+        cascade = self._cascade(route)
+        attempts = cascade.attempts
         inflight: _InFlight | None = None
         try:
-            for model, provider, remote_model in self._targets(route):
-                if provider.name in passed_over:
-                    continue
-                skipped = self._unavailable(provider, model)
-                if skipped is not None:
-                    attempts.append(skipped)
-                    passed_over.add(provider.name)
-                    continue
-                max_tokens = min(route.max_output_tokens, model.max_output_tokens)
-                for key_index in provider.keys.usable():
-                    if not provider.breaker.allow():
-                        attempts.append(
-                            self._skipped(
-                                provider, model, AttemptOutcome.circuit_open, "circuit open"
-                            )
-                        )
-                        passed_over.add(provider.name)
-                        break
-                    inflight = _InFlight(provider, model, key_index, time.perf_counter())
-                    wire = provider.adapter.build(
-                        base_url=provider.settings.base_url,
-                        key=provider.settings.keys[key_index],
-                        model=remote_model,
-                        request=request,
-                        max_output_tokens=max_tokens,
-                        stream=True,
+            for slot in cascade:
+                provider, model, key_index = slot.provider, slot.model, slot.key_index
+                inflight = _InFlight(provider, model, key_index, time.perf_counter())
+                wire = slot.build(request, stream=True)
+                try:
+                    upstream = await self._transport.open_stream(
+                        wire.url, wire.body, wire.headers
                     )
-                    try:
-                        upstream = await self._transport.open_stream(
-                            wire.url, wire.body, wire.headers
+                except TransportError as exc:
+                    attempts.append(
+                        self._transport_failure(
+                            provider, model, key_index, inflight.started, exc
                         )
-                    except TransportError as exc:
-                        attempts.append(
-                            self._transport_failure(
-                                provider, model, key_index, inflight.started, exc
-                            )
-                        )
-                        inflight = None
-                        continue
+                    )
+                    inflight = None
+                    continue
 
-                    if upstream.status != 200:
-                        try:
-                            body = await upstream.read()
-                        except TransportError:
-                            body = b""
-                        finally:
-                            await upstream.aclose()
-                        verdict = provider.adapter.classify(upstream.status, upstream.headers, body)
-                        attempt = self._rejection(
-                            provider, model, key_index, upstream.status, inflight.started, verdict
-                        )
-                        attempts.append(attempt)
-                        inflight = None
-                        if attempt.outcome is AttemptOutcome.bad_request:
-                            raise self._rejected(attempt, attempts, route)
-                        if attempt.outcome in _NEXT_PROVIDER:
-                            break
-                        continue
-
-                    parser = inflight.parser = provider.adapter.stream_parser()
-                    decoder = SseDecoder()
-                    outcome = AttemptOutcome.ok
-                    error: str | None = None
+                if upstream.status != 200:
                     try:
-                        while chunk := await upstream.next_chunk():
-                            for event in decoder.feed(chunk):
-                                delta = parser.feed(event)
-                                if delta:
-                                    inflight.parts.append(delta)
-                                    yield TextDelta(delta)
-                            if parser.error:
-                                break
-                    except TransportError as exc:
-                        outcome = (
-                            AttemptOutcome.timeout
-                            if isinstance(exc, TransportTimeout)
-                            else AttemptOutcome.stream_cut
-                        )
-                        error = str(exc)
-                    except ProtocolViolation as exc:
-                        outcome, error = AttemptOutcome.stream_cut, str(exc)
+                        body = await upstream.read()
+                    except TransportError:
+                        body = b""
                     finally:
-                        # Runs first on every exit, including a consumer that went away:
-                        # the upstream request is closed at once.
                         await upstream.aclose()
-                    if outcome is AttemptOutcome.ok and parser.error:
-                        outcome, error = AttemptOutcome.stream_cut, parser.error
-                    elif outcome is AttemptOutcome.ok and not (parser.done or parser.finish_reason):
-                        outcome = AttemptOutcome.stream_cut
-                        error = "the upstream ended the stream before its end marker"
-
-                    text = "".join(inflight.parts)
-                    usage = parser.usage(route.input_tokens, text)
-                    attempt = self._attempt(
-                        provider,
-                        model,
-                        key_index,
-                        outcome,
-                        200,
-                        inflight.started,
-                        usage=usage,
-                        error=error,
+                    verdict = provider.adapter.classify(upstream.status, upstream.headers, body)
+                    attempt = self._rejection(
+                        provider, model, key_index, upstream.status, inflight.started, verdict
                     )
                     attempts.append(attempt)
                     inflight = None
-                    if outcome is AttemptOutcome.ok:
-                        provider.breaker.record_success()
-                        out.result = self._finish(
-                            text, parser.finish_reason, attempt, attempts, route
-                        )
-                        yield StreamEnd(out.result)
-                        return
-                    provider.breaker.record_failure()
-                    logger.warning(
-                        "LLM stream from %s (%s, key #%d) broke: %s",
-                        provider.name,
-                        model.id,
-                        key_index,
-                        error,
+                    if attempt.outcome is AttemptOutcome.bad_request:
+                        raise self._rejected(attempt, attempts, route)
+                    if attempt.outcome in _NEXT_PROVIDER:
+                        cascade.leave_provider()
+                    continue
+
+                parser = inflight.parser = provider.adapter.stream_parser()
+                decoder = SseDecoder()
+                outcome = AttemptOutcome.ok
+                error: str | None = None
+                try:
+                    while chunk := await upstream.next_chunk():
+                        for event in decoder.feed(chunk):
+                            delta = parser.feed(event)
+                            if delta:
+                                inflight.parts.append(delta)
+                                yield TextDelta(delta)
+                        if parser.error:
+                            break
+                except TransportError as exc:
+                    outcome = (
+                        AttemptOutcome.timeout
+                        if isinstance(exc, TransportTimeout)
+                        else AttemptOutcome.stream_cut
                     )
-                    if text:
-                        # Text already reached the consumer: no failover, an explicit error.
-                        out.result = self._result(text, "error", attempt, attempts, route)
-                        raise StreamInterrupted(
-                            f"the {provider.name} stream broke mid-answer: {error}",
-                            attempts=tuple(attempts),
-                            routing=route.decision,
-                        )
-                    # Nothing was delivered yet: fail over as if the call had failed.
+                    error = str(exc)
+                except ProtocolViolation as exc:
+                    outcome, error = AttemptOutcome.stream_cut, str(exc)
+                finally:
+                    # Runs first on every exit, including a consumer that went away:
+                    # the upstream request is closed at once.
+                    await upstream.aclose()
+                if outcome is AttemptOutcome.ok and parser.error:
+                    outcome, error = AttemptOutcome.stream_cut, parser.error
+                elif outcome is AttemptOutcome.ok and not (parser.done or parser.finish_reason):
+                    outcome = AttemptOutcome.stream_cut
+                    error = "the upstream ended the stream before its end marker"
+
+                text = "".join(inflight.parts)
+                usage = parser.usage(route.input_tokens, text)
+                attempt = self._attempt(
+                    provider,
+                    model,
+                    key_index,
+                    outcome,
+                    200,
+                    inflight.started,
+                    usage=usage,
+                    error=error,
+                )
+                attempts.append(attempt)
+                inflight = None
+                if outcome is AttemptOutcome.ok:
+                    provider.breaker.record_success()
+                    out.result = self._finish(
+                        text, parser.finish_reason, attempt, attempts, route
+                    )
+                    yield StreamEnd(out.result)
+                    return
+                provider.breaker.record_failure()
+                logger.warning(
+                    "LLM stream from %s (%s, key #%d) broke: %s",
+                    provider.name,
+                    model.id,
+                    key_index,
+                    error,
+                )
+                if text:
+                    # Text already reached the consumer: no failover, an explicit error.
+                    out.result = self._result(text, "error", attempt, attempts, route)
+                    raise StreamInterrupted(
+                        f"the {provider.name} stream broke mid-answer: {error}",
+                        attempts=tuple(attempts),
+                        routing=route.decision,
+                    )
+                # Nothing was delivered yet: fail over as if the call had failed.
             raise self._all_failed(attempts, route)
         except Exception:
             # Our own errors (GatewayError) and bugs propagate as they are.
