@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import io
 import json
 import re
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -13,8 +15,10 @@ import pytest
 from ruamel.yaml import YAML
 
 from archgen.errors import UsageError
-from archgen.render import RenderedProject, write_tree, write_zip
+from archgen.render import RenderedProject, render_project, write_tree, write_zip
 from archgen.render.manifest import MANIFEST_PATH
+from archgen.resources import blueprints_dir
+from archgen.spec import parse_spec
 
 from .projects import BLUEPRINTS, rendered
 
@@ -128,3 +132,29 @@ def test_the_kept_spec_names_the_framework_it_was_built_for() -> None:
         for framework in ("flask", "fastapi"):
             kept = YAML(typ="safe").load(rendered(blueprint, framework).files["archgen.yaml"])
             assert kept["framework"] == framework
+
+
+def test_free_text_lands_as_exact_literals_in_python_and_toml() -> None:
+    name = 'Bob\'s <Docs> & "Co" — Zürich'
+    text = (blueprints_dir() / "ai-saas.yaml").read_text()
+    text = text.replace("name: Acme AI", f"name: {json.dumps(name)}", 1)
+    description = name + " with a \\ backslash and a\ttab"
+    text = text.replace(
+        "description: Summaries and research reports on demand, billed by usage.",
+        f"description: {json.dumps(description)}",
+        1,
+    )
+    spec = parse_spec(text, "quirky.yaml")
+
+    files = render_project(spec, spec_text=text).files
+
+    catalog = ast.parse(files["app/core/catalog.py"])
+    assigned = {
+        node.targets[0].id: node.value
+        for node in catalog.body
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+    }
+    assert ast.literal_eval(assigned["PRODUCT_NAME"]) == name
+    project = tomllib.loads(files["pyproject.toml"].decode())["project"]
+    assert project["description"] == description == spec.product.description
+    assert b"\\u00" not in files["pyproject.toml"]

@@ -295,8 +295,8 @@ def test_python_tags_are_never_constructed() -> None:
 
 
 def test_explicit_core_tags() -> None:
-    spec = parse_spec(edit("unit: message", "unit: !!str 12"), SOURCE)
-    assert spec.workflows[0].unit == "12"
+    spec = parse_spec(edit("unit: message", "unit: !!str true"), SOURCE)
+    assert spec.workflows[0].unit == "true"
     problem = at(
         problems_of(edit("latency_ms: 500", "latency_ms: !!int abc")), "models[0].latency_ms"
     )
@@ -364,3 +364,18 @@ def test_binary_garbage(tmp_path: Path) -> None:
     path.write_bytes(bytes(range(256)) * 4)
     with pytest.raises(SpecError):
         load_spec(path)
+
+
+def test_values_copied_into_generated_code_reject_characters_that_need_escaping() -> None:
+    text = edit("unit: message", 'unit: "msg\\"); import os #"')
+    text = edit("providers: {openai: gpt-4.1-nano}", "providers: {openai: 'gpt<x>'}", text)
+    text = edit(
+        "allowed_models: [small]\n", "allowed_models: [small]\n    stripe_price_id: 'p\"1'\n", text
+    )
+
+    problems = problems_of(text)
+
+    for path in ("workflows[0].unit", "models[0].providers.openai", "tiers[0].stripe_price_id"):
+        problem = at(problems, path)
+        assert problem.line is not None
+        assert "matching" in problem.message

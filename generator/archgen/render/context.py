@@ -6,6 +6,7 @@ never compute: anything derived from the spec is derived here, once.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,15 @@ _SERVE = {
     Framework.fastapi: "$(BIN)/uvicorn app.main:app --host 127.0.0.1 --port 8000",
     Framework.flask: '$(BIN)/flask --app "app:create_app()" run --host 127.0.0.1 --port 8000',
 }
+
+
+def _literal(text: str) -> str:
+    """A double-quoted string literal valid in Python and TOML alike.
+
+    For the spec's free text (product name and description); Jinja's ``tojson`` would
+    HTML-escape ``<``, ``>``, ``&`` and ``'`` into ``\\u00..`` sequences.
+    """
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _money(value: Decimal | None) -> str | None:
@@ -79,6 +89,10 @@ def build_context(spec: ProductSpec, framework: Framework) -> dict[str, Any]:
             {**w.model_dump(mode="json"), "soft_daily_cost": _money(w.soft_daily_cost)}
             for w in spec.workflows
         ],
+        "literals": {
+            "product_name": _literal(spec.product.name),
+            "product_description": _literal(spec.product.description),
+        },
         "price_table_version": price_table_version(spec),
         "dependencies": runtime_dependencies(framework),
         "test_dependencies": test_dependencies(framework),

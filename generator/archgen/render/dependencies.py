@@ -29,8 +29,6 @@ _FLAVOUR = {
     Framework.flask: {
         "flask": "flask>=3.0",
         "gunicorn": "gunicorn>=22",
-        "httpx": "httpx>=0.27",
-        "sniffio": "sniffio>=1.3",  # httpx retries a failing import per request without it
         "urllib3": "urllib3>=2.3",  # LLM transport (HTTPResponse.read1)
     },
 }
@@ -38,20 +36,25 @@ _FLAVOUR = {
 _TEST_COMMON = {
     "pytest": "pytest>=8.2",
     "ruff": "ruff>=0.6",
+    # The contract suite drives the real servers with an HTTP client and the OpenAI SDK.
+    "httpx": "httpx>=0.27",
+    "sniffio": "sniffio>=1.3",  # httpx retries a failing import per request without it
+    "openai": "openai>=1.40",
 }
 
 _TEST_FLAVOUR = {
     Framework.fastapi: {
         "pytest-asyncio": "pytest-asyncio>=0.24",
-        "httpx": "httpx>=0.27",  # FastAPI's TestClient
     },
     Framework.flask: {},
 }
 
 
 def runtime_dependencies(framework: Framework) -> list[str]:
+    """What the generated project needs to run, as PEP 508 requirements."""
     return sorted({**_COMMON, **_FLAVOUR[framework]}.values())
 
 
 def test_dependencies(framework: Framework) -> list[str]:
+    """What its ``test`` extra adds (its suite and its lint)."""
     return sorted({**_TEST_COMMON, **_TEST_FLAVOUR[framework]}.values())

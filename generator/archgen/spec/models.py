@@ -25,6 +25,14 @@ _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=8)]
 PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=8)]
 Identifier = Annotated[str, Field(pattern=_NAME_RE.pattern, min_length=1, max_length=64)]
+# Values that end up inside generated code stick to characters that need no escaping
+# anywhere (Python, TOML, Markdown tables, HTTP headers).
+ProviderModelName = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9][\w.:/@+-]*$", min_length=1, max_length=200)
+]
+PriceId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][\w.:/@+-]*$", min_length=1, max_length=120)]
+StripePriceId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]+$", min_length=1, max_length=100)]
+Unit = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9 _-]*$", min_length=1, max_length=40)]
 
 
 class _Strict(BaseModel):
@@ -91,7 +99,7 @@ class Price(_Strict):
     input_per_mtok: Money
     output_per_mtok: Money
     cached_input_per_mtok: Money | None = None
-    id: Annotated[str, Field(min_length=1, max_length=120)] | None = None
+    id: PriceId | None = None
 
 
 class Model(_Strict):
@@ -102,7 +110,7 @@ class Model(_Strict):
     """
 
     id: Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][\w.:/-]*$")]
-    providers: dict[Provider, str | None]
+    providers: dict[Provider, ProviderModelName | None]
     price: Price | None = None
     context_window: Annotated[int, Field(gt=0)]
     max_output_tokens: Annotated[int, Field(gt=0)] = 4096
@@ -126,7 +134,7 @@ class Tier(_Strict):
     )
     requests_per_minute: Annotated[int, Field(gt=0)]
     allowed_models: Annotated[list[str], Field(min_length=1)]
-    stripe_price_id: str | None = None
+    stripe_price_id: StripePriceId | None = None
 
     @field_validator("soft_warnings")
     @classmethod
@@ -138,7 +146,7 @@ class Tier(_Strict):
 
 class Workflow(_Strict):
     name: Identifier
-    unit: Annotated[str, Field(min_length=1, max_length=40)]
+    unit: Unit
     min_quality: Annotated[float, Field(ge=0, le=1)] = 0.0
     max_context_tokens: Annotated[int, Field(gt=0)]
     max_output_tokens: Annotated[int, Field(gt=0)] = 1024
