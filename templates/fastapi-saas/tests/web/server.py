@@ -7,6 +7,7 @@ module differs (the Flask app's runs werkzeug). Port 0 lets the OS pick a free p
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +20,12 @@ from app.main import create_app
 from app.services.api.runtime import RuntimeOptions
 
 SERVER = "uvicorn"
+
+
+def entrypoint_command(port: int) -> list[str]:
+    """The documented production entry point, serving on 127.0.0.1:``port``."""
+    return [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
+            "--port", str(port), "--log-level", "warning"]  # fmt: skip
 
 
 @contextmanager

@@ -6,6 +6,7 @@ module differs (the FastAPI app's runs uvicorn). Port 0 lets the OS pick a free 
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,16 @@ from app.core.config import Settings
 from app.services.api.runtime import RuntimeOptions
 
 SERVER = "werkzeug"
+
+
+def entrypoint_command(port: int) -> list[str]:
+    """The documented production entry point, serving on 127.0.0.1:``port``.
+
+    Threaded workers, so a stream does not hold the only worker.
+    """
+    return [sys.executable, "-m", "gunicorn", "app:create_app()", "--bind",
+            f"127.0.0.1:{port}", "--worker-class", "gthread", "--threads", "4",
+            "--log-level", "warning"]  # fmt: skip
 
 
 @contextmanager

@@ -1,12 +1,12 @@
-"""The documented entry point, ``gunicorn "app:create_app()"``, serves the real app
-(threaded workers, so a stream does not hold the only worker)."""
+"""The documented production entry point (``uvicorn app.main:app`` for FastAPI,
+``gunicorn "app:create_app()"`` for Flask) serves the real app, as an operator runs it:
+a separate process, migrated database, the demo key `make run` seeds, no provider keys."""
 
 from __future__ import annotations
 
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +16,10 @@ import pytest
 
 from app.core import migrate
 from app.core.db import create_engine_for
+from app.core.flavour import run
 from app.services.api.keys import create_demo_key
 from app.services.usage.tenancy import TenantDatabase
+from tests.web.server import entrypoint_command
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -38,13 +40,13 @@ def clean_env(database_url: str) -> dict[str, str]:
     return {**env, "DATABASE_URL": database_url, "PYTHONPATH": str(PROJECT)}
 
 
-def make_key(url: str) -> str:
+async def make_key(url: str) -> str:
     engine = create_engine_for(url)
     try:
         # What `make run` seeds: the demo workspace, with credits if the product sells them.
-        created = create_demo_key(TenantDatabase(engine))
+        created = await create_demo_key(TenantDatabase(engine))
     finally:
-        engine.dispose()
+        await engine.dispose()
     return created.plaintext
 
 
@@ -52,13 +54,10 @@ def make_key(url: str) -> str:
 def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
     url = f"sqlite:///{tmp_path / 'app.db'}"
     migrate.upgrade(url)
-    key = make_key(url)
+    key = run(lambda: make_key(url))
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "app:create_app()", "--bind",
-               f"127.0.0.1:{port}", "--worker-class", "gthread", "--threads", "4",
-               "--log-level", "warning"]  # fmt: skip
     # Run from an empty directory: no .env of the developer's is read.
-    server = subprocess.Popen(command, cwd=tmp_path, env=clean_env(url))
+    server = subprocess.Popen(entrypoint_command(port), cwd=tmp_path, env=clean_env(url))
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -68,8 +67,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
                     break
             except httpx.TransportError:
                 pass
-            assert server.poll() is None, "gunicorn exited"
-            assert time.monotonic() < deadline, "gunicorn did not start"
+            assert server.poll() is None, "the server exited"
+            assert time.monotonic() < deadline, "the server did not start"
             time.sleep(0.1)
         yield base, key
     finally:
@@ -77,7 +76,9 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
         server.wait(timeout=10)
 
 
-def test_gunicorn_serves_the_app_with_the_local_provider(served: tuple[str, str]) -> None:
+def test_the_entry_point_serves_the_app_with_the_local_provider(
+    served: tuple[str, str],
+) -> None:
     base, key = served
     headers = {"Authorization": f"Bearer {key}"}
     body = {"messages": [{"role": "user", "content": "hello"}]}
@@ -88,11 +89,13 @@ def test_gunicorn_serves_the_app_with_the_local_provider(served: tuple[str, str]
         "POST", f"{base}/v1/chat", json={**body, "stream": True}, headers=headers
     ) as r:
         text = r.read().decode()
-    assert text.splitlines()[0].startswith("event: delta")
+    assert text.lstrip().splitlines()[0].startswith("event: delta")
     assert "event: end" in text
 
 
-def test_gunicorn_enforces_the_body_cap_on_chunked_bodies(served: tuple[str, str]) -> None:
+def test_the_entry_point_enforces_the_body_cap_on_chunked_bodies(
+    served: tuple[str, str],
+) -> None:
     base, key = served
 
     def chunks() -> Iterator[bytes]:
