@@ -170,6 +170,8 @@ async def test_redis_limits_the_service(
     usage_engine: AsyncEngine, gateway: FakeGateway, ctx: CallContext
 ) -> None:
     assert REDIS_URL is not None
+    # One request a minute: nothing drips back in between the two calls, however slow.
+    ctx = replace(ctx, entitlement=replace(ctx.entitlement, requests_per_minute=1))
     prefix = f"test:usage:{uuid.uuid4().hex}:"
     limiter = RedisRateLimiter.from_url(REDIS_URL, prefix=prefix)
     service = UsageService(
