@@ -15,9 +15,11 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol, TypeVar
 
 from app.core.catalog import DEFAULT_WORKFLOW, MODELS, PRODUCT_SLUG, WORKFLOWS
 from app.core.catalog_types import WorkflowInfo
+from app.core.flavour import Call
 from app.models import CallOutcome
 from app.schemas.chat import ChatBody, ChatDelta, ChatResponse, ChatStreamEnd, ChatUsage
 from app.schemas.credits import CreditBalance, CreditGrantBody, CreditGrantResult
@@ -441,28 +443,22 @@ class ApiService:
         return self.runtime.prompts.resolve(workflow.prompt, _assignment_key(caller))
 
     async def _run(self, caller: Caller, prepared: Prepared) -> UsageOutcome:
-        try:
-            outcome = await self.runtime.usage.run(
-                prepared.context, prepared.request, cache_query=prepared.cache_query
-            )
-        except RateLimited as exc:
-            _note_refusal(caller, exc)
-            raise
-        if outcome.rate is not None:
-            _note_rate(caller, outcome.rate)
+        usage = self.runtime.usage
+        outcome = await _rate_noted(
+            caller,
+            lambda: usage.run(prepared.context, prepared.request, cache_query=prepared.cache_query),
+        )
         self._note_outcome(caller, outcome)
         return outcome
 
     async def _open(self, caller: Caller, prepared: Prepared) -> OpenedStream:
-        try:
-            events = await self.runtime.usage.stream(
+        usage = self.runtime.usage
+        events = await _rate_noted(
+            caller,
+            lambda: usage.stream(
                 prepared.context, prepared.request, cache_query=prepared.cache_query
-            )
-        except RateLimited as exc:
-            _note_refusal(caller, exc)
-            raise
-        if events.rate is not None:
-            _note_rate(caller, events.rate)
+            ),
+        )
         opened = OpenedStream(prepared, events, None, int(time.time()))
         try:
             # The first event before any header: a provider failing now is a JSON error.
@@ -519,6 +515,26 @@ def _note_rate(caller: Caller, decision: RateDecision) -> None:
         remaining=decision.remaining,
         reset_seconds=decision.reset_after,
     )
+
+
+class _RateReporting(Protocol):
+    @property
+    def rate(self) -> RateDecision | None: ...
+
+
+Admitted = TypeVar("Admitted", bound=_RateReporting)
+
+
+async def _rate_noted(caller: Caller, call: Call[Admitted]) -> Admitted:
+    """Run a metered call, putting the caller's rate-limit state on the response either way."""
+    try:
+        admitted = await call()
+    except RateLimited as exc:
+        _note_refusal(caller, exc)
+        raise
+    if admitted.rate is not None:
+        _note_rate(caller, admitted.rate)
+    return admitted
 
 
 def _note_refusal(caller: Caller, refused: RateLimited) -> None:
