@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from archgen.errors import Problem, SpecError
-from archgen.spec import prices, rules
+from archgen.spec import migrations, prices, rules
 from archgen.spec.messages import describe, got
 from archgen.spec.models import SCHEMA_VERSION, Product, ProductSpec
 from archgen.spec.yamlio import Loaded, Path_, dump_yaml, format_path, load_yaml
@@ -133,6 +133,12 @@ def _parse(text: str, source: str) -> tuple[ProductSpec | None, list[Problem]]:
                 f"({SCHEMA_VERSION}): upgrade archgen (pip install -U archgen)",
             )
         )
+        return None, problems
+    try:
+        # An older spec is upgraded step by step, never read with today's meanings.
+        migrations.upgrade(data)
+    except migrations.MigrationError as exc:
+        problems.append(_problem(loaded, ("schema_version",), str(exc)))
         return None, problems
 
     spec: ProductSpec | None = None
