@@ -42,6 +42,8 @@ def _show(report: UpdateReport) -> None:
             f"[bold yellow]{len(report.conflicts)} file(s) with conflicts[/]: resolve the "
             "<<<<<<< markers, then commit (your version and archgen's are both in the file)"
         )
+    elif all(c.outcome is Outcome.unchanged for c in report.plan.changes):
+        err.print("[green]up to date[/]: nothing to change")
     else:
         err.print("[green]updated[/]: review with git diff, then commit")
 
