@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import re
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,8 @@ Migration = Callable[[MutableMapping[str, Any]], str]
 
 MIGRATIONS: dict[int, Migration] = {}
 """From-version -> the step to the next version. Complete from 1 to ``SCHEMA_VERSION``."""
+
+_INDENTED_LISTS = re.compile(r"^ +- ", re.MULTILINE)
 
 FIRST_VERSION = 1  # a spec without ``schema_version`` is read as this version
 
@@ -103,6 +106,8 @@ def upgrade_text(
     """
     yaml = YAML()  # round-trip: comments, order and quoting survive
     yaml.preserve_quotes = True
+    if _INDENTED_LISTS.search(text):  # keep "key:\n  - item" rather than "key:\n- item"
+        yaml.indent(mapping=2, sequence=4, offset=2)
     try:
         data = yaml.load(text)
     except YAMLError:
