@@ -164,3 +164,15 @@ def test_spec_option_replaces_the_kept_spec(project: Path, tmp_path: Path) -> No
     assert manifest(project).get("taken_over") is None  # nothing edited by hand
     commit(project, "update")
     assert archgen("check", "--against", project).exit_code == 0
+
+
+def test_a_spec_for_the_other_framework_keeps_the_projects(project: Path, tmp_path: Path) -> None:
+    spec = tmp_path / "flask.yaml"
+    spec.write_text(changed_spec().replace("framework: fastapi", "framework: flask", 1))
+
+    result = archgen("update", project, "--spec", spec, "--dry-run", "--json")
+
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert "rendered as fastapi" in summary["notes"][0]
+    assert summary["removed"] == [] and "app/main.py" not in summary["merged"]

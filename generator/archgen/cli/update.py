@@ -28,6 +28,8 @@ def _show(report: UpdateReport) -> None:
         for note in upgrade.notes:
             err.print(f"  {note}", markup=False)
         err.print(upgrade.diff(), markup=False, highlight=False, end="")
+    for note in report.fresh.notes:
+        err.print(f"[yellow]note:[/] {note}")
     headings = _DRY_HEADINGS if report.dry_run else _HEADINGS
     for outcome, heading in headings.items():
         for change in (c for c in report.plan.changes if c.outcome is outcome):

@@ -93,6 +93,7 @@ class FreshRender:
     project: RenderedProject
     upgrade: SpecUpgrade
     spec_source: Path
+    notes: tuple[str, ...] = ()
 
 
 def render_fresh(project: Project, spec_file: Path | None = None) -> FreshRender:
@@ -110,7 +111,14 @@ def render_fresh(project: Project, spec_file: Path | None = None) -> FreshRender
         raise UsageError(f"cannot read the spec file {source}: {exc}") from None
     upgraded = upgrade_text(text)
     spec = parse_spec(upgraded.after, str(source))
-    rendered = render_project(
-        spec, spec_text=upgraded.after, framework=project.framework or spec.framework
-    )
-    return FreshRender(rendered, upgraded, source)
+    framework = project.framework or spec.framework
+    notes: tuple[str, ...] = ()
+    if framework is not spec.framework:
+        # Switching frameworks rewrites the whole web layer: that is a new project.
+        notes = (
+            f"the spec says framework {spec.framework.value}; this project is "
+            f"{framework.value}, so it is rendered as {framework.value} "
+            "(archgen new makes a project in the other framework)",
+        )
+    rendered = render_project(spec, spec_text=upgraded.after, framework=framework)
+    return FreshRender(rendered, upgraded, source, notes)

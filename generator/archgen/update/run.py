@@ -37,6 +37,7 @@ class UpdateReport:
             "dry_run": self.dry_run,
             "archgen_version": {"from": self.from_version, "to": __version__},
             "spec_upgrade": self.fresh.upgrade.notes,
+            "notes": list(self.fresh.notes),
             "taken_over": self.plan.taken_over,
         }
         for outcome in Outcome:
