@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 MANIFEST_PATH = ".archgen/manifest.json"
 PRISTINE_DIR = ".archgen/pristine"
 MANIFEST_VERSION = 1
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def sha256(data: bytes) -> str:
@@ -69,17 +72,25 @@ def parse_manifest(data: bytes) -> Manifest:
     files = raw.get("files")
     taken = raw.get("taken_over", {})
     if not isinstance(files, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in files.items()
+        isinstance(k, str) and isinstance(v, str) and _SHA256.fullmatch(v) for k, v in files.items()
     ):
         raise ValueError("'files' must map paths to sha256 strings")
     if not isinstance(taken, dict):
         raise ValueError("'taken_over' must map paths to reasons")
+    unsafe = sorted(p for p in files if not _inside(p))
+    if unsafe:  # update writes and deletes these paths: never outside the project
+        raise ValueError(f"paths outside the project: {', '.join(unsafe[:3])}")
     return Manifest(
         archgen_version=str(raw.get("archgen_version", "unknown")),
         framework=str(raw.get("framework", "")),
         files=dict(files),
         taken_over={str(k): str(v) for k, v in taken.items()},
     )
+
+
+def _inside(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    return bool(parts) and not path.startswith("/") and ".." not in parts and "\\" not in path
 
 
 def with_taken_over(manifest: bytes, taken_over: Mapping[str, str]) -> bytes:

@@ -1,9 +1,12 @@
-"""The prompt lock merge: the user's published versions stay; new prompts are added."""
+"""Pure pieces of update: the prompt lock merge, the manifest reader."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
+from archgen.render.manifest import parse_manifest
 from archgen.update.plan import merge_lock
 
 
@@ -26,3 +29,11 @@ def test_published_versions_stay_and_new_prompts_are_added() -> None:
 def test_nothing_new_gives_the_same_bytes() -> None:
     ours = _lock({"summarize": {"v1": "a" * 64}})
     assert merge_lock(ours, _lock({"summarize": {"v1": "c" * 64}})) == ours
+
+
+def test_a_manifest_cannot_point_outside_the_project() -> None:
+    digest = "0" * 64
+    for files in ({"../outside.py": digest}, {"/etc/passwd": digest}, {"a.py": "../../x"}):
+        with pytest.raises(ValueError):
+            parse_manifest(json.dumps({"files": files}).encode())
+    assert parse_manifest(json.dumps({"files": {"app/a.py": digest}}).encode()).files
