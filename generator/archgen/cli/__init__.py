@@ -1,7 +1,7 @@
 """The ``archgen`` command line: one module per command, registered here.
 
-Exit codes: 0 ok, 1 the generated project's checks failed, 2 bad input,
-3 ``archgen update`` left conflicts.
+Exit codes: 0 ok, 1 the generated project's checks failed (or, for diff and check,
+generated files differ), 2 bad input, 3 ``archgen update`` left conflicts.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from archgen.cli import blueprints, check, diff, new, schema, update, validate, 
 
 HELP = """Generate AI-SaaS backends (Flask or FastAPI) that protect your margin from request one.
 
-Exit codes: 0 ok; 1 the generated project's checks or tests failed; 2 bad input
-(spec, options, paths, not a clean archgen project); 3 `archgen update` left
-merge conflicts.
+Exit codes: 0 ok; 1 the generated project's checks or tests failed (diff, check:
+generated files differ); 2 bad input (spec, options, paths, not a clean archgen
+project); 3 `archgen update` left merge conflicts.
 
 Human output goes to stderr; --json output goes to stdout.
 """
