@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -127,3 +128,21 @@ def test_a_zip_carries_what_update_needs(tmp_path: Path) -> None:
 
     assert result.exit_code == 0, result.output
     assert tree(root) == before
+
+
+def test_a_project_without_a_pristine_store_still_updates_what_it_can(project: Path) -> None:
+    shutil.rmtree(project / ".archgen" / "pristine")  # as made before the store existed
+    edit(project, "app/services/usage/money.py", lambda t: t + "\n# ours\n")
+    edit(project, "app/core/config.py", lambda t: t + "\n# ours\n")
+    edit(project, "archgen.yaml", changed_spec)
+    commit(project, "no store")
+
+    result = archgen("update", project, "--json")
+
+    summary = json.loads(result.stdout)
+    assert "app/core/catalog.py" in summary["merged"]  # unedited: its hash proves the base
+    assert "app/services/usage/money.py" in summary["unchanged"]  # template unchanged
+    assert summary["conflict"] == [] and result.exit_code == 0, result.output
+    assert (project / "app/services/usage/money.py").read_text().endswith("\n# ours\n")
+    assert (project / "app/core/config.py").read_text().endswith("\n# ours\n")
+    assert len(list((project / ".archgen" / "pristine").iterdir())) > 100  # the store is back
