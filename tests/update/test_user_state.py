@@ -134,6 +134,7 @@ def test_a_project_without_a_pristine_store_still_updates_what_it_can(project: P
     shutil.rmtree(project / ".archgen" / "pristine")  # as made before the store existed
     edit(project, "app/services/usage/money.py", lambda t: t + "\n# ours\n")
     edit(project, "app/core/config.py", lambda t: t + "\n# ours\n")
+    (project / ARCHITECTURE).unlink()  # its new content is not the recorded one: no base
     edit(project, "archgen.yaml", changed_spec)
     commit(project, "no store")
 
@@ -145,4 +146,5 @@ def test_a_project_without_a_pristine_store_still_updates_what_it_can(project: P
     assert summary["conflict"] == [] and result.exit_code == 0, result.output
     assert (project / "app/services/usage/money.py").read_text().endswith("\n# ours\n")
     assert (project / "app/core/config.py").read_text().endswith("\n# ours\n")
+    assert not (project / ARCHITECTURE).exists()
     assert len(list((project / ".archgen" / "pristine").iterdir())) > 100  # the store is back

@@ -68,12 +68,22 @@ def _merge(
     return Change(path, Outcome.merged, result.content)
 
 
+def _missing(path: str, base: bytes | None, theirs: bytes, was_generated: bool) -> Change:
+    """A file archgen produces that is not on disk: new, or deleted by the user."""
+    if not was_generated:
+        return Change(path, Outcome.new, theirs)
+    if base == theirs:
+        return Change(path, Outcome.unchanged)
+    return Change(path, Outcome.kept, reason="deleted by you: stays deleted")
+
+
 def _generated(
     path: str,
     base: bytes | None,
     ours: bytes | None,
     theirs: bytes | None,
     labels: tuple[str, str, str],
+    was_generated: bool,
 ) -> Change:
     if theirs is None:  # the spec or archgen no longer produces it
         if ours is None:
@@ -82,11 +92,7 @@ def _generated(
             return Change(path, Outcome.removed, delete=True)
         return Change(path, Outcome.kept, reason="no longer generated; edited by you, so kept")
     if ours is None:
-        if base is None:
-            return Change(path, Outcome.new, theirs)
-        if base == theirs:
-            return Change(path, Outcome.unchanged)
-        return Change(path, Outcome.kept, reason="deleted by you: stays deleted")
+        return _missing(path, base, theirs, was_generated)
     if ours == theirs or base == theirs:
         return Change(path, Outcome.unchanged)
     if base is not None and ours == base:
@@ -95,15 +101,18 @@ def _generated(
 
 
 def _append_only(
-    path: str, base: bytes | None, ours: bytes | None, theirs: bytes | None, what: str
+    path: str,
+    base: bytes | None,
+    ours: bytes | None,
+    theirs: bytes | None,
+    what: str,
+    was_generated: bool,
 ) -> Change:
     """Migrations and published prompt versions: added when new, otherwise left alone."""
     if ours is None:
-        if theirs is not None and base is None:
-            return Change(path, Outcome.new, theirs)
-        if theirs is not None and base != theirs:
-            return Change(path, Outcome.kept, reason="deleted by you: stays deleted")
-        return Change(path, Outcome.unchanged)
+        if theirs is None:
+            return Change(path, Outcome.unchanged)
+        return _missing(path, base, theirs, was_generated)
     if theirs is None or ours == theirs or base == theirs:
         return Change(path, Outcome.unchanged)
     return Change(path, Outcome.kept, reason=f"{what} are never rewritten")
@@ -153,11 +162,12 @@ def _decide(
     if kind is Kind.prompt_lock:
         return _lock(path, ours, theirs)
     base = project.base(path, ours, theirs)
+    was_generated = path in project.manifest.files
     if kind is Kind.prompt_version:
-        return _append_only(path, base, ours, theirs, "published prompt versions")
+        return _append_only(path, base, ours, theirs, "published prompt versions", was_generated)
     if kind is Kind.migration:
-        return _append_only(path, base, ours, theirs, "migrations")
-    return _generated(path, base, ours, theirs, labels)
+        return _append_only(path, base, ours, theirs, "migrations", was_generated)
+    return _generated(path, base, ours, theirs, labels, was_generated)
 
 
 def _taken_over(project: Project, changes: list[Change], new: dict[str, bytes]) -> dict[str, str]:
