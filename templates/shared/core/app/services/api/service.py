@@ -46,7 +46,7 @@ from app.schemas.prompts import (
 from app.schemas.usage import UsageReport
 from app.services.api import reports, sse
 from app.services.api.auth import Caller, authenticate
-from app.services.api.errors import ApiError, forbidden, not_found, to_api_error
+from app.services.api.errors import ApiError, bad_request, forbidden, not_found, to_api_error
 from app.services.api.headers import RateLimitState
 from app.services.api.runtime import Runtime
 from app.services.cache import CacheQuery, cache_mode_from_request
@@ -360,6 +360,9 @@ class ApiService:
         headers: Mapping[str, str],
         cache: str | None,
     ) -> Prepared:
+        unsupported = body.unsupported()
+        if unsupported is not None:
+            raise bad_request(unsupported.code, unsupported.message, param=unsupported.param)
         metadata = body.metadata or {}
         lowered = {name.lower(): value for name, value in headers.items()}
         workflow = _workflow(lowered.get(WORKFLOW_HEADER) or metadata.get("workflow"))
