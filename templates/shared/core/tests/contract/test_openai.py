@@ -92,3 +92,87 @@ def test_unknown_workflow_header(contract: Contract, client: httpx.Client) -> No
         headers={**contract.key("member").headers(), "X-Workflow": "nope"},
     )
     assert_error(response, 404, "unknown_workflow")
+
+
+TOOL = {
+    "type": "function",
+    "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}},
+}
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("n", 2),
+        ("tools", [TOOL]),
+        ("tool_choice", "auto"),
+        ("response_format", {"type": "json_object"}),
+        ("logprobs", True),
+        ("top_logprobs", 3),
+        ("top_p", 0.5),
+    ],
+)
+def test_parameters_this_api_cannot_honour_are_refused_by_name(
+    contract: Contract, param: str, value: object
+) -> None:
+    # Silently answering without them would be a different answer than the client asked for.
+    with pytest.raises(openai.BadRequestError) as raised:
+        sdk(contract).chat.completions.create(
+            model="auto", messages=MESSAGES, extra_body={param: value}
+        )
+    error = raised.value.body
+    assert isinstance(error, dict)
+    assert error["code"] == "unsupported_parameter"
+    assert error["param"] == param
+    assert error["type"] == "invalid_request_error"
+    assert param in error["message"]
+
+
+def test_empty_content_and_non_text_parts_are_refused_by_name(
+    contract: Contract, client: httpx.Client
+) -> None:
+    headers = contract.key("member").headers()
+    cases = [
+        ([{"role": "user", "content": ""}], "empty_content", "messages[0].content"),
+        (
+            [{"role": "system", "content": "x"}, {"role": "user", "content": []}],
+            "empty_content",
+            "messages[1].content",
+        ),
+        (
+            [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}],
+            "unsupported_parameter",
+            "messages[0].content[0].type",
+        ),
+    ]
+    for messages, code, param in cases:
+        response = client.post(
+            "/v1/chat/completions", json={"model": "auto", "messages": messages}, headers=headers
+        )
+        error = assert_error(response, 400, code)
+        assert error["param"] == param
+    with pytest.raises(openai.BadRequestError) as raised:
+        sdk(contract).chat.completions.create(
+            model="auto", messages=[{"role": "user", "content": ""}]
+        )
+    assert raised.value.body["param"] == "messages[0].content"  # type: ignore[index]
+
+
+def test_the_off_values_of_unserved_parameters_are_accepted(
+    contract: Contract, client: httpx.Client
+) -> None:
+    completion = sdk(contract).chat.completions.create(
+        model="auto", messages=MESSAGES, n=1, logprobs=False, response_format={"type": "text"}
+    )
+    assert len(completion.choices) == 1
+    body = {
+        "model": "auto",
+        "messages": MESSAGES,
+        **dict.fromkeys(("n", "tools", "tool_choice", "response_format", "logprobs"), None),
+        "seed": 7,
+        "user": "someone",
+    }
+    response = client.post(
+        "/v1/chat/completions", json=body, headers=contract.key("member").headers()
+    )
+    assert response.status_code == 200, response.text
