@@ -72,6 +72,22 @@ class PromptIntegrityError(PromptError):
     """A published version's file no longer matches its hash in the lock file."""
 
 
+class PromptTooLargeError(PromptFormatError):
+    """A version to publish is over the size limit (``PROMPT_MAX_BYTES``)."""
+
+    def __init__(self, message: str, max_bytes: int) -> None:
+        super().__init__(message)
+        self.max_bytes = max_bytes
+
+
+class PromptVersionLimitError(PromptError):
+    """A prompt already has as many versions as allowed (``PROMPT_MAX_VERSIONS``)."""
+
+    def __init__(self, message: str, max_versions: int) -> None:
+        super().__init__(message)
+        self.max_versions = max_versions
+
+
 def content_sha256(text: str) -> str:
     """The hash recorded in ``prompts.lock``: sha256 of the UTF-8 text, LF line endings.
 
