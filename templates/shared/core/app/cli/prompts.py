@@ -24,7 +24,9 @@ def register(subparsers: Any) -> None:
     commands = group.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def add(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
-        parser = commands.add_parser(name, help=help_text, description=help_text)
+        parser: argparse.ArgumentParser = commands.add_parser(
+            name, help=help_text, description=help_text
+        )
         parser.add_argument(
             "--dir",
             type=Path,

@@ -6,12 +6,15 @@ from __future__ import annotations
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from app.core.catalog import DEFAULT_WORKFLOW, WORKFLOWS
 from tests.contract.helpers import assert_error
 from tests.contract.world import MAIN_TIER, Contract, pinned_model
 
-MESSAGES = [{"role": "user", "content": "Say hello to the contract suite."}]
+MESSAGES: list[ChatCompletionMessageParam] = [
+    {"role": "user", "content": "Say hello to the contract suite."}
+]
 
 
 def sdk(contract: Contract, key: str = "member") -> openai.OpenAI:
@@ -45,7 +48,9 @@ def test_a_plain_completion(contract: Contract) -> None:
 
 def test_a_streamed_completion(contract: Contract) -> None:
     # A question of its own: a cache hit would rightly report zero tokens.
-    messages = [{"role": "user", "content": "Stream a hello to the contract suite."}]
+    messages: list[ChatCompletionMessageParam] = [
+        {"role": "user", "content": "Stream a hello to the contract suite."}
+    ]
     stream = sdk(contract).chat.completions.create(
         model="auto", messages=messages, stream=True, stream_options={"include_usage": True}
     )

@@ -224,36 +224,24 @@ def listed(names: Iterable[object]) -> str:
     return shown + (f" and {rest} more" if rest > 0 else "")
 
 
-class _FrontMatterLoader(yaml.SafeLoader):
-    """YAML's safe loader without anchors, aliases or deep nesting.
+def _refuse_amplification(text: str) -> None:
+    """Raise ValueError for YAML anchors, aliases or deep nesting, from the events alone.
 
     An alias repeats a node without repeating its text, so a few hundred bytes can
     stand for millions of values (the "billion laughs"); deep nesting recurses.
-    Hints never need either, so both are refused before anything is built.
+    Hints never need either. Events are read before anything is built.
     """
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = f" (front matter line {event.start_mark.line + 1})" if event.start_mark else ""
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise _Refused("YAML anchors and aliases (& and *) are not allowed", event)
-        if self._depth >= MAX_FRONT_MATTER_DEPTH:
-            raise _Refused(f"nested deeper than {MAX_FRONT_MATTER_DEPTH} levels", event)
-        self._depth += 1
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
-class _Refused(Exception):
-    def __init__(self, reason: str, event: yaml.Event) -> None:
-        mark = event.start_mark
-        where = f" (front matter line {mark.line + 1})" if mark is not None else ""
-        super().__init__(reason + where)
+            raise ValueError("YAML anchors and aliases (& and *) are not allowed" + line)
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_FRONT_MATTER_DEPTH:
+                raise ValueError(f"nested deeper than {MAX_FRONT_MATTER_DEPTH} levels" + line)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _bracket_depth(text: str) -> int:
@@ -278,17 +266,15 @@ def _load_front_matter(text: str, source: str) -> object:
         raise PromptFormatError(
             f"{source}: front matter: nested deeper than {MAX_FRONT_MATTER_DEPTH} levels"
         )
-    loader = _FrontMatterLoader(text)
     try:
-        return loader.get_single_data()
-    except _Refused as exc:
+        _refuse_amplification(text)
+        return yaml.safe_load(text)
+    except ValueError as exc:
         raise PromptFormatError(f"{source}: front matter: {exc}") from None
     except yaml.YAMLError as exc:
         # PyYAML quotes a short snippet of the input; bound it anyway.
         detail = str(exc)[:300]
         raise PromptFormatError(f"{source}: front matter is not valid YAML: {detail}") from None
-    finally:
-        loader.dispose()
 
 
 def _split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:

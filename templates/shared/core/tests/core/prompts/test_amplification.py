@@ -32,7 +32,7 @@ def refused(text: str) -> str:
     started = time.perf_counter()
     with pytest.raises(PromptFormatError) as caught:
         parse_prompt(text, name="greet", version=1, path=PATH)
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 2  # generous: the machine may be busy
     message = str(caught.value)
     assert len(message) < 600, message[:1000]
     assert str(PATH) in message
