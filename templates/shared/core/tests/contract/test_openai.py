@@ -131,6 +131,12 @@ def test_parameters_this_api_cannot_honour_are_refused_by_name(
     assert error["param"] == param
     assert error["type"] == "invalid_request_error"
     assert param in error["message"]
+    # Streams are refused the same way, before the first byte.
+    with pytest.raises(openai.BadRequestError) as streamed:
+        sdk(contract).chat.completions.create(
+            model="auto", messages=MESSAGES, stream=True, extra_body={param: value}
+        )
+    assert streamed.value.body["param"] == param  # type: ignore[index]
 
 
 def test_empty_content_and_non_text_parts_are_refused_by_name(
