@@ -27,6 +27,15 @@ class Settings(BaseSettings):
         gt=0,
         description="Largest request body accepted (chunked bodies too); larger ones get 413.",
     )
+    prompt_max_bytes: int = Field(
+        default=65_536, gt=0, description="Largest prompt version that may be published (413)."
+    )
+    prompt_max_versions: int = Field(
+        default=100, gt=0, description="Most published versions one prompt may have (409)."
+    )
+    prompt_publishes_per_minute: int = Field(
+        default=10, gt=0, description="Prompt publishes per workspace per minute via the API (429)."
+    )
 
 
 @lru_cache

@@ -27,7 +27,9 @@ from app.services.prompts import (
     PromptFormatError,
     PromptIntegrityError,
     PromptNotFoundError,
+    PromptTooLargeError,
     PromptVariableError,
+    PromptVersionLimitError,
 )
 from app.services.usage.errors import CapExceeded, UsageError
 
@@ -289,6 +291,12 @@ def _prompt_error(exc: Exception, owner: bool) -> ApiError:
         return not_found("unknown_prompt", message, param="name")
     if isinstance(exc, PromptVariableError):
         return ApiError(422, "invalid_variables", message, param="variables")
+    if isinstance(exc, PromptTooLargeError):
+        details = {"max_bytes": exc.max_bytes}
+        return ApiError(413, "prompt_too_large", message, param="text", details=details)
+    if isinstance(exc, PromptVersionLimitError):
+        details = {"max_versions": exc.max_versions}
+        return ApiError(409, "prompt_version_limit", message, param="name", details=details)
     if isinstance(exc, PromptFormatError):
         return ApiError(422, "invalid_prompt", message, param="text")
     if not isinstance(exc, PromptIntegrityError):
