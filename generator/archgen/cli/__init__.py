@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from archgen import __version__
-from archgen.cli import blueprints, new, schema, validate, verify
+from archgen.cli import blueprints, new, schema, tco, validate, verify
 
 HELP = """Generate AI-SaaS backends (Flask or FastAPI) that protect your margin from request one.
 
@@ -54,6 +54,7 @@ app.command("validate")(validate.validate)
 app.command("blueprints")(blueprints.blueprints)
 app.command("schema")(schema.schema)
 app.command("verify")(verify.verify)
+app.command("tco")(tco.tco)
 
 
 def main() -> None:
