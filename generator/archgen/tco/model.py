@@ -270,6 +270,11 @@ def _ceil(value: Decimal) -> int:
     return int(value.to_integral_value(rounding=ROUND_CEILING))
 
 
+def _dollars(value: Decimal) -> str:
+    """Money in a sentence: ``0.5`` as ``0.50``, ``12`` as ``12.00``."""
+    return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
+
+
 def _cap_check(unit: TierUnit, points: Sequence[ScalePoint]) -> CapCheck:
     above = tuple(
         p.mau
@@ -280,13 +285,14 @@ def _cap_check(unit: TierUnit, points: Sequence[ScalePoint]) -> CapCheck:
     warning = None
     if unit.monthly_price == 0:
         warning = (
-            f"free tier: each user may cost up to the ${unit.monthly_cost_cap} cap, "
-            "paid for by the other tiers"
+            f"{unit.tier} is free: each of its users may cost up to the "
+            f"${_dollars(unit.monthly_cost_cap)} cap, paid for by the other tiers"
         )
     elif above:
         warning = (
-            f"a user who spends the whole ${unit.monthly_cost_cap} cap costs more than the "
-            f"tier earns at {', '.join(f'{m:,}' for m in above)} MAU: lower the cap"
+            f"{unit.tier}: a user who spends the whole ${_dollars(unit.monthly_cost_cap)} cap "
+            f"costs more than they pay at {', '.join(f'{m:,}' for m in above)} MAU; "
+            "lower the cap or raise the price"
         )
     return CapCheck(unit.tier, unit.monthly_cost_cap, above, warning)
 
