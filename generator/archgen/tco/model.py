@@ -163,7 +163,7 @@ def _workflow_costs(spec: ProductSpec, tier: Tier, cache_on: bool) -> tuple[Work
     out = []
     for workflow, model, input_tokens in routed:
         if model is None:
-            out.append(WorkflowCost(workflow.name, None, ZERO, 0, 0, ZERO, ZERO, ZERO))
+            out.append(WorkflowCost(workflow.name, None, ZERO, input_tokens, 0, ZERO, ZERO, ZERO))
             continue
         share = weights[workflow.name] / total if total else ZERO
         output = _round(
@@ -256,14 +256,9 @@ def break_even_users(assumptions: TcoAssumptions, contribution: Decimal) -> int 
         if needed <= band.up_to_mau:
             return needed
         low = band.up_to_mau + 1
-    # Past the last band, every further `step` users add `cost`. A full step's
-    # contribution must pay for it; then the first step past the bands breaks even
-    # (k * cost / contribution <= k * step).
-    step, cost = assumptions.infra[-1].up_to_mau, assumptions.infra[-1].monthly_usd
-    if contribution * step < cost:
-        return None
-    k = -(-low // step)
-    return max(_ceil(k * cost / contribution), low)
+    # Past the last band, each further `up_to_mau` users add its cost: if its own
+    # users did not cover it (cost / contribution > up_to_mau), no later step can.
+    return None
 
 
 def _ceil(value: Decimal) -> int:
