@@ -252,27 +252,12 @@ class TcoAssumptions(_Strict):
     infra: Annotated[list[InfraBand], Field(min_length=1)] = Field(
         default_factory=_default_infra,
         description=(
-            "Infrastructure cost per month by scale band, ascending; above the last band "
+            "Infrastructure cost per month by scale band, up_to_mau ascending and cost never "
+            "falling; above the last band "
             "its cost repeats for every further up_to_mau users. Default: $25 up to 1,000 "
             "MAU, $150 up to 10,000, $900 up to 100,000."
         ),
     )
-
-    @field_validator("infra")
-    @classmethod
-    def _bands_ascend(cls, value: list[InfraBand]) -> list[InfraBand]:
-        for before, after in pairwise(value):
-            if after.up_to_mau <= before.up_to_mau:
-                raise ValueError(
-                    f"infra bands must ascend: up_to_mau {after.up_to_mau} follows "
-                    f"{before.up_to_mau}"
-                )
-            if after.monthly_usd < before.monthly_usd:
-                raise ValueError(
-                    f"infra cost must not fall as users grow: {after.monthly_usd} for up to "
-                    f"{after.up_to_mau} MAU after {before.monthly_usd} for {before.up_to_mau}"
-                )
-        return value
 
 
 class ProductSpec(_Strict):

@@ -12,6 +12,7 @@ import difflib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -405,6 +406,31 @@ def _tco(view: SpecView) -> list[Finding]:
             total = math.fsum(shares.values())
             if abs(total - 1) > 1e-9:
                 out.append(Finding(("tco", key), f"{key} shares must sum to 1, got {total:.10g}"))
+    if view.tco is not None:
+        out += _infra_bands(view.tco)
+    return out
+
+
+def _infra_bands(tco: TcoAssumptions) -> list[Finding]:
+    """Bands ascend, and cost never falls as users grow (the model relies on both)."""
+    out = []
+    for i, (before, after) in enumerate(pairwise(tco.infra), start=1):
+        if after.up_to_mau <= before.up_to_mau:
+            out.append(
+                Finding(
+                    ("tco", "infra", i, "up_to_mau"),
+                    f"infra bands must ascend: up_to_mau {after.up_to_mau} follows "
+                    f"{before.up_to_mau}",
+                )
+            )
+        elif after.monthly_usd < before.monthly_usd:
+            out.append(
+                Finding(
+                    ("tco", "infra", i, "monthly_usd"),
+                    f"infra cost must not fall as users grow: {after.monthly_usd} for up to "
+                    f"{after.up_to_mau} MAU after {before.monthly_usd} for {before.up_to_mau}",
+                )
+            )
     return out
 
 
