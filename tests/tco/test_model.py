@@ -86,7 +86,7 @@ def test_scale_points(
 def test_tier_figures_at_100_mau() -> None:
     point = compute_tco(worked_spec()).points[0]
     free, pro = point.tiers
-    assert (free.users, pro.users) == (80, 20)
+    assert (free.users, pro.users) == (D(80), D(20))
     assert free.cost_per_user == D("0.72")  # 0.22 LLM + 50 / 100 infrastructure
     assert free.margin is None and free.max_profitable_cap == D("-0.5")
     assert pro.cost_per_user == D("5.5")
