@@ -61,6 +61,12 @@ def number(value: Decimal | int) -> str:
     return f"{shown:,.0f}" if shown == shown.to_integral_value() else f"{shown:,.1f}"
 
 
+def _share(value: float) -> str:
+    """A spec fraction as a percentage, as written: 0.125 -> ``12.5%``."""
+    text = f"{Decimal(str(value)) * 100:f}"
+    return (text.rstrip("0").rstrip(".") if "." in text else text) + "%"
+
+
 def _text(value: Decimal) -> str:
     return f"{value:f}"
 
@@ -187,17 +193,17 @@ def _source(spec: ProductSpec, field: str) -> str:
 def assumption_rows(spec: ProductSpec, report: TcoReport) -> list[list[str]]:
     """``[assumption, value, from]`` rows."""
     a = report.assumptions
-    hit = f"{a.cache_hit_rate:.0%}" if report.cache_enabled else "0% (cache disabled)"
+    hit = _share(a.cache_hit_rate) if report.cache_enabled else "0% (cache disabled)"
     mix = ", ".join(f"{u.tier} {percent(u.share)}" for u in report.units)
     rpu = ", ".join(f"{u.tier} {number(u.requests_per_user)}" for u in report.units)
     rpu_from = _source(spec, "requests_per_user_month")
     if any(t.name not in a.requests_per_user_month for t in spec.tiers):
         rpu_from += f" ({DEFAULT_REQUESTS_PER_USER_MONTH} for tiers not listed)"
     wmix = ", ".join(
-        f"{w.name} {a.workflow_mix.get(w.name, 0):.0%}" if a.workflow_mix else w.name
+        f"{w.name} {_share(a.workflow_mix.get(w.name, 0))}" if a.workflow_mix else w.name
         for w in spec.workflows
     )
-    infra = "; ".join(f"{usd(b.monthly_usd)} up to {b.up_to_mau:,} MAU" for b in a.infra)
+    infra = infra_text(report)
     return [
         ["MAU points", ", ".join(f"{p.mau:,}" for p in report.points), _source(spec, "mau")],
         ["tier mix (share of MAU)", mix, _source(spec, "tier_mix")],
@@ -209,17 +215,25 @@ def assumption_rows(spec: ProductSpec, report: TcoReport) -> list[list[str]]:
         ],
         [
             "input fill ratio",
-            f"{a.input_fill_ratio:.0%} of max_context_tokens - max_output_tokens",
+            f"{_share(a.input_fill_ratio)} of max_context_tokens - max_output_tokens",
             _source(spec, "input_fill_ratio"),
         ],
         [
             "output fill ratio",
-            f"{a.output_fill_ratio:.0%} of max_output_tokens",
+            f"{_share(a.output_fill_ratio)} of max_output_tokens",
             _source(spec, "output_fill_ratio"),
         ],
         ["cache hit rate (cached workflows)", hit, _source(spec, "cache_hit_rate")],
         ["infrastructure per month", infra, _source(spec, "infra")],
     ]
+
+
+def infra_text(report: TcoReport) -> str:
+    """``$25.00 up to 1,000 MAU; ...``: the infrastructure bands in words."""
+    bands = report.assumptions.infra
+    return "; ".join(f"{usd(b.monthly_usd)} up to {b.up_to_mau:,} MAU" for b in bands) + (
+        f"; then {usd(bands[-1].monthly_usd)} per {bands[-1].up_to_mau:,} MAU started"
+    )
 
 
 def workflow_rows(report: TcoReport) -> list[list[str]]:
@@ -357,6 +371,8 @@ def tco_context(spec: ProductSpec, mau: Sequence[int] | None = None) -> dict[str
             if u.capped
         ],
         "break_even": break_even_text(report),
+        "infra": infra_text(report),
+        "cache_hit_rate": _share(report.assumptions.cache_hit_rate if report.cache_enabled else 0),
         "charts": charts(report),
         "price_reference_date": PRICE_REFERENCE_DATE.isoformat(),
         "genai_prices_version": genai_prices_version(),
