@@ -280,12 +280,12 @@ def _cap_check(unit: TierUnit, points: Sequence[ScalePoint]) -> CapCheck:
     warning = None
     if unit.monthly_price == 0:
         warning = (
-            f"{unit.tier} is free: each of its users may cost up to the "
+            f"tier {unit.tier} has no price: each of its users may cost up to the "
             f"${_dollars(unit.monthly_cost_cap)} cap, paid for by the other tiers"
         )
     elif above:
         warning = (
-            f"{unit.tier}: a user who spends the whole ${_dollars(unit.monthly_cost_cap)} cap "
+            f"tier {unit.tier}: a user who spends the whole ${_dollars(unit.monthly_cost_cap)} cap "
             f"costs more than they pay at {', '.join(f'{m:,}' for m in above)} MAU; "
             "lower the cap or raise the price"
         )
