@@ -156,3 +156,12 @@ def test_break_even_in_a_later_band() -> None:
     assert break_even_users(a, D("0.08")) == 625
     # 50 / 0.04 = 1,250 is past the last band, where every 1,000 users cost 50 more.
     assert break_even_users(a, D("0.04")) is None
+
+
+def test_a_tier_that_can_run_nothing_asked_of_it_serves_nothing() -> None:
+    spec = worked_spec(WORKED.replace("{chat: 0.75, report: 0.25}", "{chat: 0, report: 1}"))
+    free, pro = compute_tco(spec).units
+    # Free users only ask for reports, which no free model can write.
+    assert free.served_requests_per_user == 0 and free.llm_cost_per_user == 0
+    assert [w.share for w in pro.workflows] == [0, 1]
+    assert pro.cost_per_request == D("0.099")

@@ -165,7 +165,6 @@ def _workflow_costs(spec: ProductSpec, tier: Tier, cache_on: bool) -> tuple[Work
         if model is None:
             out.append(WorkflowCost(workflow.name, None, ZERO, input_tokens, 0, ZERO, ZERO, ZERO))
             continue
-        share = weights[workflow.name] / total if total else ZERO
         output = _round(
             _dec(tco.output_fill_ratio) * min(workflow.max_output_tokens, model.max_output_tokens)
         )
@@ -173,10 +172,16 @@ def _workflow_costs(spec: ProductSpec, tier: Tier, cache_on: bool) -> tuple[Work
         per_call = call_cost(model, input_tokens, output)
         out.append(
             WorkflowCost(
-                workflow.name, model.id, share, input_tokens, output, hit, per_call,
-                (ONE - hit) * per_call,
+                workflow=workflow.name,
+                model=model.id,
+                share=weights[workflow.name] / total if total else ZERO,
+                input_tokens=input_tokens,
+                output_tokens=output,
+                cache_hit_rate=hit,
+                cost_per_call=per_call,
+                cost_per_request=(ONE - hit) * per_call,
             )
-        )  # fmt: skip
+        )
     return tuple(out)
 
 
@@ -187,7 +192,12 @@ def tier_unit(spec: ProductSpec, tier: Tier, share: Decimal, cache_on: bool) -> 
     per_request = sum((w.share * w.cost_per_request for w in workflows), ZERO)
     demand = requests * per_request
     llm = min(demand, tier.monthly_cost_cap)
-    served = Decimal(requests) if demand <= llm else requests * llm / demand
+    if not any(w.share for w in workflows):
+        served = ZERO  # nothing its users ask for can run on this tier
+    elif demand <= llm:
+        served = Decimal(requests)
+    else:
+        served = requests * llm / demand  # the cap refuses the rest
     return TierUnit(
         tier=tier.name,
         monthly_price=tier.monthly_price,
