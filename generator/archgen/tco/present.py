@@ -371,6 +371,10 @@ def tco_context(spec: ProductSpec, mau: Sequence[int] | None = None) -> dict[str
             if u.capped
         ],
         "break_even": break_even_text(report),
+        "money": {
+            u.tier: {"price": usd(u.monthly_price), "cap": usd(u.monthly_cost_cap)}
+            for u in report.units
+        },
         "infra": infra_text(report),
         "cache_hit_rate": _share(report.assumptions.cache_hit_rate if report.cache_enabled else 0),
         "charts": charts(report),
