@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from archgen import __version__
-from archgen.cli import blueprints, check, diff, new, schema, update, validate, verify
+from archgen.cli import blueprints, check, diff, new, schema, tco, update, validate, verify
 
 HELP = """Generate AI-SaaS backends (Flask or FastAPI) that protect your margin from request one.
 
@@ -58,6 +58,7 @@ app.command("verify")(verify.verify)
 app.command("update")(update.update)
 app.command("diff")(diff.diff)
 app.command("check")(check.check)
+app.command("tco")(tco.tco)
 
 
 def main() -> None:

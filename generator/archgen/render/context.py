@@ -14,6 +14,7 @@ from archgen import __version__
 from archgen.render.dependencies import runtime_dependencies, test_dependencies
 from archgen.spec import price_table_version
 from archgen.spec.models import Framework, Model, ProductSpec
+from archgen.tco import tco_context
 
 _SERVE = {
     Framework.fastapi: "$(BIN)/uvicorn app.main:app --host 127.0.0.1 --port 8000",
@@ -94,6 +95,7 @@ def build_context(spec: ProductSpec, framework: Framework) -> dict[str, Any]:
             "product_description": _literal(spec.product.description),
         },
         "price_table_version": price_table_version(spec),
+        "tco": tco_context(spec),
         "dependencies": runtime_dependencies(framework),
         "test_dependencies": test_dependencies(framework),
         "archgen_version": __version__,

@@ -193,14 +193,71 @@ class DatabaseSettings(_Strict):
     default: Database = Database.sqlite
 
 
+class InfraBand(_Strict):
+    """Infrastructure cost per month while monthly active users stay at or below ``up_to_mau``."""
+
+    up_to_mau: Annotated[int, Field(gt=0)]
+    monthly_usd: Money
+
+
+def _default_infra() -> list[InfraBand]:
+    # One small instance on SQLite; then app servers with managed PostgreSQL and Redis.
+    return [
+        InfraBand(up_to_mau=1_000, monthly_usd=Decimal(25)),
+        InfraBand(up_to_mau=10_000, monthly_usd=Decimal(150)),
+        InfraBand(up_to_mau=100_000, monthly_usd=Decimal(900)),
+    ]
+
+
 class TcoAssumptions(_Strict):
+    """What the cost model (``docs/cost/tco.md``, ``archgen tco``) assumes about usage."""
+
     mau: Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=1)] = Field(
-        default_factory=lambda: [100, 1_000, 10_000]
+        default_factory=lambda: [100, 1_000, 10_000, 100_000],
+        description="Monthly active users at each scale point modelled.",
     )
-    # Requests per user per month, per tier name.
-    requests_per_user_month: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
-    # Share of MAU on each tier; must sum to 1 when given.
-    tier_mix: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
+    requests_per_user_month: dict[str, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description="Requests per user per month, per tier name; a tier not listed: 100.",
+    )
+    tier_mix: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict,
+        description="Share of MAU on each tier; must sum to 1 when given. Default: equal shares.",
+    )
+    workflow_mix: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict,
+        description=(
+            "Share of requests per workflow; must sum to 1 when given. Default: equal shares. "
+            "A tier that cannot run a workflow spreads its share over the ones it can."
+        ),
+    )
+    input_fill_ratio: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.25,
+        description=(
+            "Input tokens per request as a share of the most a workflow accepts "
+            "(max_context_tokens - max_output_tokens)."
+        ),
+    )
+    output_fill_ratio: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.5,
+        description="Output tokens per request as a share of the workflow's max_output_tokens.",
+    )
+    cache_hit_rate: Annotated[float, Field(ge=0, lt=1)] = Field(
+        default=0.1,
+        description=(
+            "Share of requests answered from the response cache (no provider cost), for "
+            "workflows with cache on while cache.exact or cache.semantic is enabled."
+        ),
+    )
+    infra: Annotated[list[InfraBand], Field(min_length=1)] = Field(
+        default_factory=_default_infra,
+        description=(
+            "Infrastructure cost per month by scale band, up_to_mau ascending and cost never "
+            "falling; above the last band "
+            "its cost repeats for every further up_to_mau users. Default: $25 up to 1,000 "
+            "MAU, $150 up to 10,000, $900 up to 100,000."
+        ),
+    )
 
 
 class ProductSpec(_Strict):
