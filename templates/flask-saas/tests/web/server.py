@@ -27,7 +27,7 @@ def entrypoint_command(port: int) -> list[str]:
     """
     return [sys.executable, "-m", "gunicorn", "app:create_app()", "--bind",
             f"127.0.0.1:{port}", "--worker-class", "gthread", "--threads", "4",
-            "--log-level", "warning"]  # fmt: skip
+            "--timeout", "30", "--keep-alive", "5", "--log-level", "warning"]  # fmt: skip
 
 
 @contextmanager

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
         gt=0,
         description="Largest request body accepted (chunked bodies too); larger ones get 413.",
     )
+    body_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Time a client has to send a whole request body; slower ones get 408.",
+    )
 
 
 @lru_cache

@@ -3,6 +3,8 @@
 Both backends store opaque entries under string keys with a TTL, and per-index
 "recent vectors" (the newest ``max_entries`` of an index, each with its own
 expiry). Keys arrive already namespaced per workspace by the cache service.
+A Redis that cannot be reached raises ``CacheBackendError`` (counted as degraded):
+the cache service answers a miss and stores nothing, so the call still runs.
 """
 
 from __future__ import annotations
@@ -18,11 +20,19 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from app.services.health import note_degraded
+
 Vector = tuple[float, ...]
 
 
 class CacheBackendError(Exception):
     """The backend could not be reached or answered wrongly; the cache treats it as a miss."""
+
+
+def _unavailable(message: str) -> CacheBackendError:
+    # Counted for the health probes: the cache fails open (a miss, nothing stored).
+    note_degraded("cache")
+    return CacheBackendError(message)
 
 
 class CacheBackend(Protocol):
@@ -153,7 +163,7 @@ class RedisCacheBackend:
         try:
             value = await self._client.get(self._prefix + key)
         except (RedisError, OSError) as exc:
-            raise CacheBackendError(f"redis get failed: {exc}") from exc
+            raise _unavailable(f"redis get failed: {exc}") from exc
         if value is None:
             return None
         return value.encode() if isinstance(value, str) else bytes(value)
@@ -163,7 +173,7 @@ class RedisCacheBackend:
         try:
             await self._client.set(self._prefix + key, value, px=max(1, round(ttl_seconds * 1000)))
         except (RedisError, OSError) as exc:
-            raise CacheBackendError(f"redis set failed: {exc}") from exc
+            raise _unavailable(f"redis set failed: {exc}") from exc
 
     async def add_vector(
         self, index: str, member: str, vector: Vector, ttl_seconds: float, max_entries: int
@@ -183,7 +193,7 @@ class RedisCacheBackend:
                 pipe.pexpire(key, ttl_us // 1000)  # the index lives as long as its newest member
                 await pipe.execute()
         except (RedisError, OSError) as exc:
-            raise CacheBackendError(f"redis vector add failed: {exc}") from exc
+            raise _unavailable(f"redis vector add failed: {exc}") from exc
 
     async def vectors(self, index: str) -> list[tuple[str, Vector]]:
         """The unexpired members of ``index`` and their vectors."""
@@ -191,7 +201,7 @@ class RedisCacheBackend:
         try:
             raw = await self._client.zrangebyscore(self._prefix + index, f"({now_us}", "+inf")
         except (RedisError, OSError) as exc:
-            raise CacheBackendError(f"redis vector read failed: {exc}") from exc
+            raise _unavailable(f"redis vector read failed: {exc}") from exc
         result = []
         for item in raw:
             member, _, packed = _text(item).partition(":")
