@@ -243,7 +243,9 @@ def read_body() -> bytes:
 def authenticated() -> Caller:
     """The caller behind the Bearer key (401/403 otherwise); kept for the response headers."""
     if "caller" not in g:
-        g.caller = api().authenticate(request.headers.get("Authorization"), request.headers)
+        # WSGI servers join a repeated header's values with commas: one value per name.
+        headers = dict(request.headers.items())
+        g.caller = api().authenticate(request.headers.get("Authorization"), headers)
     caller: Caller = g.caller
     return caller
 

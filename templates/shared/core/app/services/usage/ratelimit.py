@@ -38,6 +38,9 @@ REDIS_PREFIX = f"{PRODUCT_SLUG}:ratelimit:"
 # Every model call is checked: a dead Redis must cost milliseconds, not seconds of
 # redis-py's default retries with backoff.
 REDIS_TIMEOUT_SECONDS = 0.5
+# After a failure, Redis is left alone this long (the fallback answers meanwhile), so
+# an unreachable Redis costs a timeout now and then, not on every call.
+REDIS_REST_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +174,7 @@ class RedisRateLimiter:
         self._peek = redis.register_script(PEEK_SCRIPT)
         self._fallback = fallback or MemoryRateLimiter()
         self._failing = False
+        self._rest_until = 0.0
         self.fallback_checks = 0  # checks the fallback answered since start
 
     @classmethod
@@ -187,6 +191,8 @@ class RedisRateLimiter:
     async def acquire(self, key: str, *, per_minute: int, burst: int) -> RateDecision:
         """Admit (and count) one request, or say how long to wait."""
         interval, tolerance = _interval_and_tolerance(per_minute, burst)
+        if self._resting():
+            return await self._fallback.acquire(key, per_minute=per_minute, burst=burst)
         try:
             allowed, ahead_us = await self._acquire(
                 keys=[self._prefix + key],
@@ -201,6 +207,8 @@ class RedisRateLimiter:
     async def peek(self, key: str, *, per_minute: int, burst: int) -> RateDecision:
         """The bucket's state without counting a request."""
         interval, tolerance = _interval_and_tolerance(per_minute, burst)
+        if self._resting():
+            return await self._fallback.peek(key, per_minute=per_minute, burst=burst)
         try:
             ahead = int(await self._peek(keys=[self._prefix + key])) / 1_000_000
         except (RedisError, OSError) as exc:
@@ -209,9 +217,17 @@ class RedisRateLimiter:
         self._note_success()
         return _decision(ahead <= tolerance, ahead, interval, tolerance, burst)
 
+    def _resting(self) -> bool:
+        if self._rest_until <= time.monotonic():
+            return False
+        self.fallback_checks += 1
+        note_degraded("rate_limit")
+        return True
+
     def _note_failure(self, exc: BaseException) -> None:
         self.fallback_checks += 1
         note_degraded("rate_limit")
+        self._rest_until = time.monotonic() + REDIS_REST_SECONDS
         if not self._failing:
             # Once per outage, not once per request.
             self._failing = True
