@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.services.api.errors import ApiError, request_timeout
+from app.services.api.errors import ApiError, check_header_size, request_timeout
 from app.services.api.requests import DRAIN_BYTES, BodyLimit
 
 
@@ -25,7 +25,9 @@ class ApiHTTPException(HTTPException):
 
 class BodyLimitMiddleware:
     """413 for bodies over ``max_bytes``: a declared Content-Length up front, a chunked
-    body as soon as the bytes received pass the cap (Starlette has no cap of its own)."""
+    body as soon as the bytes received pass the cap (Starlette has no cap of its own).
+    431 first for header fields over ``MAX_HEADER_BYTES`` together (uvicorn has no
+    limit of its own with httptools)."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -52,10 +54,13 @@ class BodyLimitMiddleware:
             return message
 
         try:
+            check_header_size(sum(len(name) + len(value) for name, value in scope["headers"]))
             limit.check_declared(Headers(scope=scope).get("content-length"))
         except ApiError as error:
             await _drain(receive, more_body)
-            response = JSONResponse(error.to_json(), status_code=error.status)
+            response = JSONResponse(
+                error.to_json(), status_code=error.status, headers=error.headers
+            )
             await response(scope, receive, send)
             return
         await self.app(scope, limited_receive, send)

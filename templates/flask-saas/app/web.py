@@ -24,6 +24,7 @@ from app.services.api import sse
 from app.services.api.auth import Caller
 from app.services.api.errors import (
     ApiError,
+    check_header_size,
     http_error,
     malformed_json,
     request_timeout,
@@ -181,9 +182,10 @@ class LimitedInput:
 
 
 class BodyLimitMiddleware:
-    """WSGI middleware: 413 for a declared Content-Length over the cap, and for any
-    body (chunked too) whose bytes pass the cap while the app reads it; 408 for a
-    body still incomplete ``timeout_seconds`` after the request arrived."""
+    """WSGI middleware: 431 for header fields over ``MAX_HEADER_BYTES`` together; 413
+    for a declared Content-Length over the cap, and for any body (chunked too) whose
+    bytes pass the cap while the app reads it; 408 for a body still incomplete
+    ``timeout_seconds`` after the request arrived."""
 
     def __init__(
         self,
@@ -200,9 +202,10 @@ class BodyLimitMiddleware:
         limit = BodyLimit(self.max_bytes)
         raw = environ["wsgi.input"]
         try:
+            check_header_size(_header_size(environ))
             limit.check_declared(environ.get("CONTENT_LENGTH") or None)
         except ApiError as error:
-            _drain(raw, int(environ["CONTENT_LENGTH"]))
+            _drain(raw, _declared_length(environ))
             response = _error_response(error, close=True)
             return response(environ, start_response)
         deadline = BodyDeadline(environ, self.timeout_seconds)
@@ -216,6 +219,25 @@ class BodyLimitMiddleware:
         if limit.exceeded and environ.get("wsgi.input_terminated"):
             _drain(raw, None)
         return result
+
+
+def _header_size(environ: dict[str, Any]) -> int:
+    """The request's header fields, names and values, in bytes (as the client sent them)."""
+    size = 0
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            size += len(key) - 5 + len(value)
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            size += len(key) + len(value)
+    return size
+
+
+def _declared_length(environ: dict[str, Any]) -> int:
+    """The declared Content-Length, or 0 when there is none (or it is not a number)."""
+    try:
+        return max(int(environ.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0
 
 
 def _drain(stream: Any, declared: int | None) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 
-from app.services.api.errors import MAX_LISTED_FIELDS, MAX_MESSAGE_CHARS
+from app.services.api.errors import MAX_HEADER_BYTES, MAX_LISTED_FIELDS, MAX_MESSAGE_CHARS
 from tests.contract.helpers import assert_error
 from tests.contract.world import Contract
 
@@ -68,3 +68,10 @@ def test_an_error_echoing_expanded_input_is_bounded(
     assert 400 <= response.status_code < 500, response.text[:500]
     assert_error(response, response.status_code)
     assert len(response.content) < MAX_ERROR_BYTES
+
+
+def test_oversized_headers_are_a_431_json(contract: Contract, client: httpx.Client) -> None:
+    headers = {**contract.key("owner").headers(), "X-One": "a" * 5000, "X-Two": "b" * 5000}
+    response = client.get("/v1/usage", headers=headers)
+    error = assert_error(response, 431, "headers_too_large")
+    assert error["details"]["max_bytes"] == MAX_HEADER_BYTES

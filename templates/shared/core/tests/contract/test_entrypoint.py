@@ -150,3 +150,16 @@ def test_the_entry_point_answers_a_trickled_body_with_408(served: tuple[str, str
     assert b"application/json" in head_part.lower()
     assert b'"request_timeout"' in body
     assert elapsed < BODY_TIMEOUT + 5, f"the slow connection stayed open {elapsed:.1f} s"
+
+
+def test_the_entry_point_answers_an_oversized_header_with_json(
+    served: tuple[str, str],
+) -> None:
+    """A header field past the app's limit (and under the server's own, configured
+    above it) gets the API's JSON 431, not the server's HTML page."""
+    base, key = served
+    headers = {"Authorization": f"Bearer {key}", "X-Big": "a" * 12_000}
+    response = httpx.get(f"{base}/v1/usage", headers=headers, timeout=10)
+    assert response.status_code == 431, response.text[:300]
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["error"]["code"] == "headers_too_large"

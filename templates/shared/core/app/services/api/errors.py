@@ -43,6 +43,9 @@ logger = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS = 500
 MAX_FIELD_CHARS = 200
 MAX_LISTED_FIELDS = 20
+# All request header fields together (names and values): this API's own headers are
+# small, and a server in front may refuse less with its own (non-JSON) page.
+MAX_HEADER_BYTES = 8 * 1024
 # What a 503 for a dependency that went away tells clients to wait before retrying.
 DEPENDENCY_RETRY_AFTER_SECONDS = 5
 
@@ -60,6 +63,7 @@ ERROR_TYPES: dict[int, str] = {
     415: "invalid_request_error",
     422: "invalid_request_error",
     429: "rate_limit_error",
+    431: "request_too_large",
     500: "api_error",
     501: "not_implemented",
     502: "upstream_error",
@@ -163,6 +167,23 @@ def body_too_large(max_bytes: int) -> ApiError:
         f"The request body is larger than {max_bytes} bytes.",
         details={"max_bytes": max_bytes},
     )
+
+
+def headers_too_large(size: int) -> ApiError:
+    """431: the request's header fields are larger than ``MAX_HEADER_BYTES`` together."""
+    return ApiError(
+        431,
+        "headers_too_large",
+        f"The request headers are larger than {MAX_HEADER_BYTES} bytes together.",
+        details={"max_bytes": MAX_HEADER_BYTES, "size": size},
+        headers={"Connection": "close"},
+    )
+
+
+def check_header_size(size: int) -> None:
+    """431 when ``size`` (header names and values, in bytes) is over the limit."""
+    if size > MAX_HEADER_BYTES:
+        raise headers_too_large(size)
 
 
 def unsupported_media_type(content_type: str | None) -> ApiError:
