@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import httpx
 
+from app.core.catalog import DEFAULT_WORKFLOW, WORKFLOWS
 from app.services.api.errors import MAX_HEADER_BYTES, MAX_LISTED_FIELDS, MAX_MESSAGE_CHARS
 from tests.contract.helpers import assert_error
 from tests.contract.world import Contract
@@ -62,7 +63,8 @@ def test_an_error_echoing_expanded_input_is_bounded(
     assert len(text) < 512
     response = client.post(
         "/v1/prompts",
-        json={"name": "amplified", "text": text},
+        # An existing prompt, so the text is parsed (an unknown name is a plain 404).
+        json={"name": WORKFLOWS[DEFAULT_WORKFLOW].prompt, "text": text},
         headers=contract.key("owner").headers(),
     )
     assert 400 <= response.status_code < 500, response.text[:500]
