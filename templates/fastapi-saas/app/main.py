@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from app.core.catalog import PRODUCT_NAME
 from app.core.config import Settings, get_settings
 from app.errors import install_error_handlers
-from app.middleware import BodyLimitMiddleware, CallerHeadersMiddleware
+from app.middleware import BodyLimitMiddleware, BodyTimeoutMiddleware, CallerHeadersMiddleware
 from app.routers import billing, chat, credit, health, llm_router, prompt_template, usage
 from app.services.api.runtime import RuntimeOptions, max_body_bytes, open_runtime
 from app.services.api.service import ApiService
@@ -35,7 +35,9 @@ def create_app(
 
     app = FastAPI(title=PRODUCT_NAME, lifespan=lifespan)
     app.state.settings = settings
-    # Added last = outermost: the headers wrap everything, the body cap wraps the routes.
+    # Added last = outermost: the headers wrap everything, the body cap and the
+    # body-read deadline wrap the routes.
+    app.add_middleware(BodyTimeoutMiddleware, timeout_seconds=settings.body_timeout_seconds)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes(settings, options))
     app.add_middleware(CallerHeadersMiddleware)
     install_error_handlers(app)

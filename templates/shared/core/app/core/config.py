@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     prompt_publishes_per_minute: int = Field(
         default=10, gt=0, description="Prompt publishes per workspace per minute via the API (429)."
     )
+    body_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Time a client has to send a whole request body; slower ones get 408.",
+    )
 
 
 @lru_cache
