@@ -7,12 +7,20 @@ model nobody serves, a workflow no tier can run) live in ``archgen.spec.rules``.
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal
 from enum import StrEnum
 from itertools import pairwise
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 SCHEMA_VERSION = 1
 
@@ -22,17 +30,147 @@ KNOWN_PROVIDERS = ("openrouter", "anthropic", "openai", "google", "deepseek", "h
 _SLUG_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
+# Identifiers and ids land unescaped in generated code, paths and Markdown, so they are
+# ASCII by pattern (``\w`` would admit any Unicode letter, including ones outside the BMP).
+_MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/@+-]*$"
+_MODEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$"
+_STRIPE_PRICE_PATTERN = r"^[A-Za-z0-9_]+$"
+_UNIT_PATTERN = r"^[A-Za-z][A-Za-z0-9 _-]*$"
+
+# Zero-width (non-)joiners are invisible but spell words in Persian and Indic scripts.
+_JOINERS = frozenset({"\u200c", "\u200d"})
+# The generated prompt format refuses {{ name }} and has no escape for it
+# (app/services/prompts/model.py, DOUBLE_BRACE_RE); ${name} is escaped instead.
+_DOUBLE_BRACE_RE = re.compile(r"\{\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}\}")
+
+PRINTABLE_TEXT = (
+    "One line of printable Unicode text: no line breaks, tabs, control characters or "
+    "invisible formatting characters (bidi overrides...); zero-width joiners are allowed."
+)
+
+
+def _character(char: str) -> str:
+    name = unicodedata.name(char, "")
+    names = {"\t": "a tab", "\n": "a line break", "\r": "a carriage return"}
+    label = names.get(char) or ("a control character" if char < " " else "the character")
+    return f"{label} U+{ord(char):04X}" + (f" ({name})" if name else "")
+
+
+def _one_printable_line(value: str) -> str:
+    """Refuse what would break a line or hide in a generated file (see PRINTABLE_TEXT)."""
+    for index, char in enumerate(value, start=1):
+        category = unicodedata.category(char)
+        if char in "\n\r" or category in ("Zl", "Zp"):
+            raise ValueError(
+                f"must be one line, found {_character(char)} at character {index}: "
+                "it would end a line in the generated Makefile, README and prompts"
+            )
+        if category.startswith("C") and char not in _JOINERS:
+            raise ValueError(
+                f"found {_character(char)} at character {index}: only printable "
+                "characters are allowed (control and invisible characters would hide in, "
+                "or break, the generated files)"
+            )
+    return value
+
+
+def _no_prompt_placeholder(value: str) -> str:
+    """Refuse ``{{ name }}``: the text is copied into prompt files, whose format rejects it."""
+    found = _DOUBLE_BRACE_RE.search(value)
+    if found:
+        raise ValueError(
+            f"'{found.group(0)}' would be read as a placeholder in the generated prompt "
+            "files, which refuse double braces: write it without them "
+            "(a ${name} is fine, it is escaped)"
+        )
+    return value
+
+
+def _no_html_tags(value: str) -> str:
+    """Refuse ``<`` and ``>``: the name is an HTML page title (FastAPI's /docs) unescaped."""
+    if "<" in value or ">" in value:
+        raise ValueError(
+            "must not contain '<' or '>': the name is the title of HTML pages "
+            "(the API docs page) that do not escape it"
+        )
+    return value
+
+
 Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=8)]
 PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=8)]
-Identifier = Annotated[str, Field(pattern=_NAME_RE.pattern, min_length=1, max_length=64)]
+Identifier = Annotated[
+    str,
+    Field(
+        pattern=_NAME_RE.pattern,
+        min_length=1,
+        max_length=64,
+        description="Lowercase ASCII letters, digits and '_', starting with a letter.",
+    ),
+]
 # Values that end up inside generated code stick to characters that need no escaping
 # anywhere (Python, TOML, Markdown tables, HTTP headers).
 ProviderModelName = Annotated[
-    str, Field(pattern=r"^[A-Za-z0-9][\w.:/@+-]*$", min_length=1, max_length=200)
+    str,
+    Field(
+        pattern=_MODEL_NAME_PATTERN,
+        min_length=1,
+        max_length=200,
+        description="The model's name at this provider: ASCII letters, digits and "
+        "_ . : / @ + -, starting with a letter or digit. Null means the model's id.",
+    ),
 ]
-PriceId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][\w.:/@+-]*$", min_length=1, max_length=120)]
-StripePriceId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]+$", min_length=1, max_length=100)]
-Unit = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9 _-]*$", min_length=1, max_length=40)]
+PriceId = Annotated[
+    str,
+    Field(
+        pattern=_MODEL_NAME_PATTERN,
+        min_length=1,
+        max_length=120,
+        description="Where the prices came from, with a date: ASCII letters, digits and "
+        "_ . : / @ + -, starting with a letter or digit.",
+    ),
+]
+StripePriceId = Annotated[
+    str,
+    Field(
+        pattern=_STRIPE_PRICE_PATTERN,
+        min_length=1,
+        max_length=100,
+        description="The Stripe price id (price_...): ASCII letters, digits and '_'.",
+    ),
+]
+Unit = Annotated[
+    str,
+    Field(
+        pattern=_UNIT_PATTERN,
+        min_length=1,
+        max_length=40,
+        description="What users buy, in words (report, support ticket): ASCII letters, "
+        "digits, spaces, '_' and '-', starting with a letter.",
+    ),
+]
+ProductName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=80,
+        description=f"The product's display name. {PRINTABLE_TEXT} No '<' or '>', and no "
+        "{{ name }} (prompt files refuse it). Other characters are escaped for each file.",
+    ),
+    AfterValidator(_one_printable_line),
+    AfterValidator(_no_html_tags),
+    AfterValidator(_no_prompt_placeholder),
+]
+ProductDescription = Annotated[
+    str,
+    Field(
+        max_length=500,
+        description=f"One sentence about the product (package summary, README, system "
+        f"prompts). {PRINTABLE_TEXT} No {{{{ name }}}} (prompt files refuse it). Other "
+        "characters are escaped for each file.",
+    ),
+    AfterValidator(_one_printable_line),
+    AfterValidator(_no_prompt_placeholder),
+]
 
 
 class _Strict(BaseModel):
@@ -73,9 +211,20 @@ class Database(StrEnum):
 
 
 class Product(_Strict):
-    name: Annotated[str, Field(min_length=1, max_length=80)]
-    slug: Annotated[str, Field(pattern=_SLUG_RE.pattern, max_length=64)] | None = None
-    description: Annotated[str, Field(max_length=500)] = ""
+    name: ProductName
+    slug: (
+        Annotated[
+            str,
+            Field(
+                pattern=_SLUG_RE.pattern,
+                max_length=64,
+                description="Lowercase ASCII letters, digits and '-' (the distribution and "
+                "directory name); derived from the name when absent.",
+            ),
+        ]
+        | None
+    ) = None
+    description: ProductDescription = ""
 
     @model_validator(mode="after")
     def _derive_slug(self) -> Product:
@@ -109,7 +258,15 @@ class Model(_Strict):
     means the same as ``id``. The cascade tries them in the spec's provider order.
     """
 
-    id: Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][\w.:/-]*$")]
+    id: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=120,
+            pattern=_MODEL_ID_PATTERN,
+            description="ASCII letters, digits and _ . : / -, starting with a letter or digit.",
+        ),
+    ]
     providers: dict[Provider, ProviderModelName | None]
     price: Price | None = None
     context_window: Annotated[int, Field(gt=0)]
