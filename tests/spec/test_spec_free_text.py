@@ -99,7 +99,8 @@ def test_html_tags_are_refused_in_the_name_only() -> None:
     [
         "Acme ${x} $${y} {{ not a placeholder }} {x} {{",
         "Café Помощник 日本語 عربي \U0001f600 \U0001d400",
-        "نیم\u200cفاصله 👩\u200d💻",  # zero-width (non-)joiners spell words and emoji
+        # Zero-width (non-)joiners spell words (Persian "half-space") and emoji.
+        "\u0646\u06cc\u0645\u200c\u0641\u0627\u0635\u0644\u0647 \U0001f469\u200d\U0001f4bb",
         "Evil \\",
         "`code` *bold* _it_ [link](x) | # $5 & co; 'quotes' \"double\"",
         "PYTHON = echo PWNED $(shell id) ; rm -rf / #",

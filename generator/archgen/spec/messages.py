@@ -138,8 +138,7 @@ def data_path(loc: tuple[Any, ...], data: Any) -> tuple[Path_, bool]:
 def _visible(text: str) -> str:
     """``text`` safe to print on a terminal: controls and invisible characters as escapes."""
     return "".join(
-        c if c == " " or unicodedata.category(c)[0] not in "CZ" else repr(c)[1:-1]
-        for c in text
+        c if c == " " or unicodedata.category(c)[0] not in "CZ" else repr(c)[1:-1] for c in text
     )
 
 
