@@ -36,8 +36,12 @@ _MARKDOWN_LINE_START = re.compile(r"^([-+=]|\d+[.)])")
 _PROMPT_PLACEHOLDER = re.compile(r"\$(?=\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\})")
 
 
+# Zero-width (non-)joiners are invisible but spell words in Persian and Indic scripts.
+_JOINERS = frozenset({"\u200c", "\u200d"})
+
+
 def _hidden(char: str) -> bool:
-    return unicodedata.category(char) in _HIDDEN_CATEGORIES
+    return char not in _JOINERS and unicodedata.category(char) in _HIDDEN_CATEGORIES
 
 
 def _code_point_escape(char: str) -> str:
