@@ -163,3 +163,13 @@ def test_every_refusal_is_a_spec_error_never_a_crash() -> None:
         with pytest.raises(SpecError) as info:
             parse_spec(_with("name", value), "spec.yaml")
         assert all(p.line is not None for p in info.value.problems)
+
+
+def test_problem_paths_and_messages_never_carry_raw_control_characters() -> None:
+    text = edit("  name: Test App", '  name: Test App\n  "na\\u202eme\\x1b[2J": 1')
+
+    [problem] = problems_of(text)
+
+    assert problem.path == "product['na\\u202eme\\x1b[2J']"
+    assert "unknown key 'na\\u202eme\\x1b[2J'" in problem.message
+    assert str(problem).isprintable()

@@ -135,7 +135,7 @@ def data_path(loc: tuple[Any, ...], data: Any) -> tuple[Path_, bool]:
     return tuple(path), False
 
 
-def _visible(text: str) -> str:
+def visible(text: str) -> str:
     """``text`` safe to print on a terminal: controls and invisible characters as escapes."""
     return "".join(
         c if c == " " or unicodedata.category(c)[0] not in "CZ" else repr(c)[1:-1] for c in text
@@ -149,9 +149,9 @@ def got(value: Any, raw: str | None) -> str:
     sent raw to the terminal.
     """
     if isinstance(value, str):
-        return "'" + _visible(value if len(value) <= 60 else value[:57] + "...") + "'"
+        return "'" + visible(value if len(value) <= 60 else value[:57] + "...") + "'"
     if raw is not None:
-        return _visible(raw if len(raw) <= 60 else raw[:57] + "...")
+        return visible(raw if len(raw) <= 60 else raw[:57] + "...")
     if value is None:
         return "nothing (null)"
     if isinstance(value, dict):
