@@ -7,7 +7,6 @@ model nobody serves, a workflow no tier can run) live in ``archgen.spec.rules``.
 from __future__ import annotations
 
 import re
-import unicodedata
 from decimal import Decimal
 from enum import StrEnum
 from itertools import pairwise
@@ -20,6 +19,13 @@ from pydantic import (
     Field,
     field_validator,
     model_validator,
+)
+
+from archgen.spec.text import (
+    PRINTABLE_TEXT,
+    no_html_tags,
+    no_prompt_placeholder,
+    one_printable_line,
 )
 
 SCHEMA_VERSION = 1
@@ -36,65 +42,6 @@ _MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/@+-]*$"
 _MODEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$"
 _STRIPE_PRICE_PATTERN = r"^[A-Za-z0-9_]+$"
 _UNIT_PATTERN = r"^[A-Za-z][A-Za-z0-9 _-]*$"
-
-# Zero-width (non-)joiners are invisible but spell words in Persian and Indic scripts.
-_JOINERS = frozenset({"\u200c", "\u200d"})
-# The generated prompt format refuses {{ name }} and has no escape for it
-# (app/services/prompts/model.py, DOUBLE_BRACE_RE); ${name} is escaped instead.
-_DOUBLE_BRACE_RE = re.compile(r"\{\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}\}")
-
-PRINTABLE_TEXT = (
-    "One line of printable Unicode text: no line breaks, tabs, control characters or "
-    "invisible formatting characters (bidi overrides...); zero-width joiners are allowed."
-)
-
-
-def _character(char: str) -> str:
-    name = unicodedata.name(char, "")
-    names = {"\t": "a tab", "\n": "a line break", "\r": "a carriage return"}
-    label = names.get(char) or ("a control character" if char < " " else "the character")
-    return f"{label} U+{ord(char):04X}" + (f" ({name})" if name else "")
-
-
-def _one_printable_line(value: str) -> str:
-    """Refuse what would break a line or hide in a generated file (see PRINTABLE_TEXT)."""
-    for index, char in enumerate(value, start=1):
-        category = unicodedata.category(char)
-        if char in "\n\r" or category in ("Zl", "Zp"):
-            raise ValueError(
-                f"must be one line, found {_character(char)} at character {index}: "
-                "it would end a line in the generated Makefile, README and prompts"
-            )
-        if category.startswith("C") and char not in _JOINERS:
-            raise ValueError(
-                f"found {_character(char)} at character {index}: only printable "
-                "characters are allowed (control and invisible characters would hide in, "
-                "or break, the generated files)"
-            )
-    return value
-
-
-def _no_prompt_placeholder(value: str) -> str:
-    """Refuse ``{{ name }}``: the text is copied into prompt files, whose format rejects it."""
-    found = _DOUBLE_BRACE_RE.search(value)
-    if found:
-        raise ValueError(
-            f"'{found.group(0)}' would be read as a placeholder in the generated prompt "
-            "files, which refuse double braces: write it without them "
-            "(a ${name} is fine, it is escaped)"
-        )
-    return value
-
-
-def _no_html_tags(value: str) -> str:
-    """Refuse ``<`` and ``>``: the name is an HTML page title (FastAPI's /docs) unescaped."""
-    if "<" in value or ">" in value:
-        raise ValueError(
-            "must not contain '<' or '>': the name is the title of HTML pages "
-            "(the API docs page) that do not escape it"
-        )
-    return value
-
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=8)]
 PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=8)]
@@ -156,9 +103,9 @@ ProductName = Annotated[
         description=f"The product's display name. {PRINTABLE_TEXT} No '<' or '>', and no "
         "{{ name }} (prompt files refuse it). Other characters are escaped for each file.",
     ),
-    AfterValidator(_one_printable_line),
-    AfterValidator(_no_html_tags),
-    AfterValidator(_no_prompt_placeholder),
+    AfterValidator(one_printable_line),
+    AfterValidator(no_html_tags),
+    AfterValidator(no_prompt_placeholder),
 ]
 ProductDescription = Annotated[
     str,
@@ -168,8 +115,8 @@ ProductDescription = Annotated[
         f"prompts). {PRINTABLE_TEXT} No {{{{ name }}}} (prompt files refuse it). Other "
         "characters are escaped for each file.",
     ),
-    AfterValidator(_one_printable_line),
-    AfterValidator(_no_prompt_placeholder),
+    AfterValidator(one_printable_line),
+    AfterValidator(no_prompt_placeholder),
 ]
 
 
