@@ -290,7 +290,7 @@ _PRINTABLE_TEXT = st.lists(
 _UNIT = st.from_regex(r"[A-Za-z][A-Za-z0-9 _-]{0,12}", fullmatch=True)
 
 RENDERS = settings(
-    max_examples=4,
+    max_examples=3,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -309,6 +309,12 @@ RENDERS = settings(
     description="- <script>alert(1)</script> {% x %} ${y} {{ z } \"q\" 'q' \U0001f600 \u200f",
     unit="per _q_ x",
     framework=Framework.fastapi,
+)
+@example(  # the longest name, all escapes: the Python literal is split over lines
+    name="\U0001f600" * 40 + "\u0416" * 40,
+    description="x" * 500,
+    unit="question",
+    framework=Framework.flask,
 )
 def test_hostile_free_text_is_refused_or_rendered_inert(
     tmp_path_factory: pytest.TempPathFactory,
