@@ -44,8 +44,9 @@ def timed(command: list[str]) -> float:
 
 def measure(blueprint: Path, runs: int) -> tuple[list[float], list[float]]:
     spec = load_spec(blueprint)
-    context = json.dumps(build_context(spec, spec.framework))
-    layers = [str(layer.path) for layer in layers_for(spec.framework)]
+    context = build_context(spec)
+    data = json.dumps(context.to_template_data())
+    layers = [str(layer.path) for layer in layers_for(context.flavour)]
     archgen_times, copier_times = [], []
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
@@ -66,7 +67,7 @@ def measure(blueprint: Path, runs: int) -> tuple[list[float], list[float]]:
                 )
             )
             copier_times.append(
-                timed([sys.executable, "-c", BARE_COPY, context, str(Path(tmp) / "b"), *layers])
+                timed([sys.executable, "-c", BARE_COPY, data, str(Path(tmp) / "b"), *layers])
             )
     return archgen_times, copier_times
 
