@@ -27,6 +27,7 @@ dev: install
 lint: install
 	$(BIN)/ruff check generator tests benchmarks
 	$(BIN)/ruff format --check generator tests benchmarks
+	$(BIN)/python -m mypy
 
 test: lint
 	$(BIN)/pytest -n $(WORKERS) --dist loadgroup
