@@ -164,7 +164,9 @@ def _mypy(python: str, project: Path, log: Log) -> bool:
     if done.returncode != 0:
         findings = [line for line in done.stdout.splitlines() if ": error:" in line]
         raise VerifyFailed(
-            f"mypy found {len(findings) or 'some'} type errors",
+            f"mypy found {len(findings)} type error{'' if len(findings) == 1 else 's'}"
+            if findings
+            else "mypy failed",
             findings or (done.stdout + done.stderr).strip().splitlines()[-20:],
         )
     return True
