@@ -138,3 +138,12 @@ def test_a_render_error_is_not_exit_1(tmp_path: Path, monkeypatch: pytest.Monkey
     assert result.exit_code == EXIT_INTERNAL
     assert "internal error, please report: layer x broke" in result.stderr
     assert json.loads(result.stdout)["error"] == "RenderError"
+
+
+def test_help_documents_every_exit_code() -> None:
+    result = invoke("--help")
+
+    assert result.exit_code == 0
+    for code in ("0 ok", "1 the generated project", "2 bad", "3 reserved", "70 internal error"):
+        assert code in " ".join(result.output.split()), code
+    assert "--debug" in result.output
