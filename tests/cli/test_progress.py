@@ -36,7 +36,8 @@ def test_render_steps_show_on_a_terminal(tmp_path: Path) -> None:
         timeout=120,
         dimensions=(40, 200),
     )
-    child.expect("rendering layer shared/core")
+    child.expect("copying layer shared/core")
+    child.expect("rendering the templated files")
     child.expect("deriving the synchronous code")
     child.expect("ruff")
     child.expect("wrote")

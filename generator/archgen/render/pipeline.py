@@ -60,33 +60,47 @@ def layer_files(layer: Layer) -> Iterator[Path]:
             yield rel
 
 
+def _templated(layer: Layer) -> list[Path]:
+    return [rel for rel in layer_files(layer) if rel.name.endswith(TEMPLATE_SUFFIX)]
+
+
 def _render_layer(layer: Layer, context: Mapping[str, Any], dest: Path) -> None:
     """Copy the layer's plain files into ``dest`` and render its ``.jinja`` files there."""
-    templated = [rel for rel in layer_files(layer) if rel.name.endswith(TEMPLATE_SUFFIX)]
+    _copy_plain(layer, dest)
+    _run_copier({layer: dest}, context)
+
+
+def _copy_plain(layer: Layer, dest: Path) -> None:
     for rel in layer_files(layer):
         if not rel.name.endswith(TEMPLATE_SUFFIX):
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(layer.path / rel, dest / rel)
-    if templated:
-        _run_copier(layer, templated, context, dest)
 
 
-def _run_copier(
-    layer: Layer, templated: list[Path], context: Mapping[str, Any], dest: Path
-) -> None:
-    """Copier over a copy of the layer holding only its copier.yml and ``.jinja`` files."""
+def _run_copier(destinations: Mapping[Layer, Path], context: Mapping[str, Any]) -> None:
+    """Render the ``.jinja`` files of every layer into its destination, in one Copier run.
+
+    Copier renders a template made of only those files, each layer's under its own
+    folder (``0/``, ``1/``, ...), so it never reads, renders or copies a plain file.
+    """
     from copier import run_copy  # ~0.3 s of imports, paid only when rendering
 
-    with tempfile.TemporaryDirectory(prefix="archgen-layer-") as tmp:
-        source = Path(tmp)
-        shutil.copyfile(layer.path / "copier.yml", source / "copier.yml")
-        for rel in templated:
-            (source / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(layer.path / rel, source / rel)
+    layers = [layer for layer in destinations if _templated(layer)]
+    if not layers:
+        return
+    with tempfile.TemporaryDirectory(prefix="archgen-jinja-") as tmp:
+        source, rendered = Path(tmp) / "template", Path(tmp) / "rendered"
+        source.mkdir()
+        # Every layer declares the same Jinja settings (test_layers keeps them in step).
+        shutil.copyfile(layers[0].path / "copier.yml", source / "copier.yml")
+        for index, layer in enumerate(layers):
+            for rel in _templated(layer):
+                (source / str(index) / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(layer.path / rel, source / str(index) / rel)
         try:
             run_copy(
                 str(source),
-                str(dest),
+                str(rendered),
                 data={"ctx": dict(context)},
                 defaults=True,
                 overwrite=True,
@@ -95,7 +109,10 @@ def _run_copier(
                 skip_tasks=True,
             )
         except Exception as exc:  # Copier/Jinja errors are template bugs, not user input
-            raise RenderError(f"template layer {layer.name} failed to render: {exc}") from exc
+            names = ", ".join(layer.name for layer in layers)
+            raise RenderError(f"template layer {names} failed to render: {exc}") from exc
+        for index, layer in enumerate(layers):
+            shutil.copytree(rendered / str(index), destinations[layer], dirs_exist_ok=True)
 
 
 def _make_sync(root: Path, usage: RuleUsage) -> None:
@@ -137,16 +154,18 @@ def _render_tree(
     context: RenderContext, layers: list[Layer], root: Path, progress: Progress
 ) -> None:
     """Every layer (later ones win), the sync derivation, then the generated extras."""
-    data = context.to_template_data()
+    staged = {layer: root.parent / f"layer-{index}" for index, layer in enumerate(layers)}
     for index, layer in enumerate(layers):
-        progress(f"rendering layer {layer.name} ({index + 1}/{len(layers)})")
-        staged = root.parent / f"layer-{index}"
-        staged.mkdir()
-        _render_layer(layer, data, staged)
+        progress(f"copying layer {layer.name} ({index + 1}/{len(layers)})")
+        staged[layer].mkdir()
+        _copy_plain(layer, staged[layer])
+    progress("rendering the templated files of every layer")
+    _run_copier(staged, context.to_template_data())
+    for layer in layers:
         if layer.async_source and not context.flavour.is_async:
             progress(f"deriving the synchronous code of {layer.name}")
-            _make_sync(staged, RuleUsage())
-        shutil.copytree(staged, root, dirs_exist_ok=True)
+            _make_sync(staged[layer], RuleUsage())
+        shutil.copytree(staged[layer], root, dirs_exist_ok=True)
     # Prompt catalogue (app/prompts/<name>/v1.md, lock, experiments): the names come
     # from the spec and Copier cannot loop over paths, so it is written here.
     for rel, text in prompt_files(context).items():
