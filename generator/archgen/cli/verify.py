@@ -9,7 +9,6 @@ import typer
 
 from archgen.cli._io import emit_json, progress_steps, reporting, say
 from archgen.errors import UsageError
-from archgen.verify import verify_project
 
 
 def verify(
@@ -18,6 +17,8 @@ def verify(
 ) -> None:
     """Run the project's ruff checks, mypy (when its pyproject configures it) and its
     test suite. Exit 1 when anything fails."""
+    from archgen.verify import verify_project  # packaging, xml: only when verifying
+
     with reporting(as_json=as_json):
         if not (project / "pyproject.toml").is_file():
             raise UsageError(f"{project} is not a generated project (no pyproject.toml)")
