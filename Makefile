@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # pytest-xdist workers; the end-to-end tests are subprocess-heavy.
 WORKERS ?= 2
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo dev test lint format bench clean
 
 install: $(VENV)/.installed
 
@@ -19,9 +19,15 @@ demo: install
 	rm -rf build/demo
 	$(BIN)/archgen new --blueprint ai-saas --out build/demo
 
+# The ai-saas blueprint (FastAPI) in build/dev, its core files symlinked to templates/:
+# `cd build/dev && ../../.venv/bin/pytest` runs it; edits to linked files land in templates/.
+dev: install
+	$(BIN)/python -m archgen.dev --blueprint ai-saas --out build/dev
+
 lint: install
 	$(BIN)/ruff check generator tests benchmarks
 	$(BIN)/ruff format --check generator tests benchmarks
+	$(BIN)/python -m mypy
 
 test: lint
 	$(BIN)/pytest -n $(WORKERS) --dist loadgroup

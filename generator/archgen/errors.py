@@ -9,6 +9,7 @@ EXIT_OK = 0
 EXIT_CHECKS_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_UPDATE_CONFLICTS = 3  # `archgen update` left merge conflicts
+EXIT_INTERNAL = 70  # a bug in archgen (sysexits EX_SOFTWARE): please report it
 
 
 class ArchgenError(Exception):
@@ -77,7 +78,7 @@ class UsageError(ArchgenError):
 class RenderError(ArchgenError):
     """A template failed to render or the output failed its own lint (an archgen bug)."""
 
-    exit_code = EXIT_CHECKS_FAILED
+    exit_code = EXIT_INTERNAL
 
 
 class VerifyFailed(ArchgenError):

@@ -1,4 +1,5 @@
-"""Prove a generated project works: its own ruff checks, then its own test suite.
+"""Prove a generated project works: its own ruff checks, mypy when its pyproject
+configures it, then its own test suite.
 
 The tests run with the current interpreter when it already has every dependency
 the project declares (fast, and what CI and archgen's own suite do); otherwise in
@@ -8,12 +9,14 @@ a ``.venv`` created inside the project (``uv`` when present, else ``venv``).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import tomllib
 import xml.etree.ElementTree as ET
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -31,13 +34,20 @@ class VerifyResult:
     python: str
     tests: int = 0
     failures: list[str] = field(default_factory=list)
+    mypy: bool = False  # the project configures mypy and it passed
 
     @property
     def summary(self) -> str:
-        return f"ruff clean, {self.tests} tests passed ({self.python})"
+        typed = "mypy clean, " if self.mypy else ""
+        return f"ruff clean, {typed}{self.tests} tests passed ({self.python})"
 
     def to_dict(self) -> dict[str, object]:
-        return {"ok": not self.failures, "python": self.python, "tests": self.tests}
+        return {
+            "ok": not self.failures,
+            "python": self.python,
+            "tests": self.tests,
+            "mypy": self.mypy,
+        }
 
 
 def _requirements(project: Path) -> list[Requirement]:
@@ -102,10 +112,13 @@ def _project_python(project: Path, log: Log) -> str:
 
 
 def _run(command: list[str], project: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run(
-        command, cwd=project, capture_output=True, text=True, check=False, env=env
+        command, cwd=project, capture_output=True, text=True, check=False, env=_env()
     )
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def _junit_failures(report: Path) -> tuple[int, list[str]]:
@@ -122,12 +135,14 @@ def _junit_failures(report: Path) -> tuple[int, list[str]]:
     return run, failed
 
 
-def verify_project(project: Path, *, log: Log = print) -> VerifyResult:
-    """Run ruff and pytest in ``project``; raise VerifyFailed naming what failed."""
-    project = project.resolve()
-    python = _project_python(project, log)
-    result = VerifyResult(python=python)
+def _mypy_config(project: Path) -> dict[str, object] | None:
+    """The project's ``[tool.mypy]`` table, or None when it does not configure mypy."""
+    data = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    config = data.get("tool", {}).get("mypy")
+    return config if isinstance(config, dict) else None
 
+
+def _ruff(python: str, project: Path, log: Log) -> None:
     log("ruff check and ruff format --check")
     for args in (["check", "."], ["format", "--check", "."]):
         done = _run([python, "-m", "ruff", *args], project)
@@ -136,18 +151,77 @@ def verify_project(project: Path, *, log: Log = print) -> VerifyResult:
                 f"ruff {args[0]} failed", (done.stdout or done.stderr).strip().splitlines()
             )
 
-    log("pytest")
+
+def _mypy(python: str, project: Path, log: Log) -> bool:
+    """mypy as the project configures it (its ``files``, else ``app`` and ``tests``);
+    False when the project does not configure mypy."""
+    config = _mypy_config(project)
+    if config is None:
+        return False
+    log("mypy")
+    targets = [] if config.get("files") else ["app", "tests"]
+    done = _run([python, "-m", "mypy", *targets], project)
+    if done.returncode != 0:
+        findings = [line for line in done.stdout.splitlines() if ": error:" in line]
+        raise VerifyFailed(
+            f"mypy found {len(findings)} type error{'' if len(findings) == 1 else 's'}"
+            if findings
+            else "mypy failed",
+            findings or (done.stdout + done.stderr).strip().splitlines()[-20:],
+        )
+    return True
+
+
+_COUNT = re.compile(r"\[\s*(\d+)/(\d+)\]\s*$")
+
+
+def _pytest(python: str, project: Path, report: Path, log: Log) -> tuple[int, list[str]]:
+    """Run the suite, reporting ``pytest 120/296`` as it goes; (exit code, output tail)."""
+    log("pytest: collecting")
+    command = [
+        python,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "console_output_style=count",
+        f"--junitxml={report}",
+    ]
+    tail: deque[str] = deque(maxlen=40)
+    with subprocess.Popen(
+        command,
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=_env(),
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            tail.append(line.rstrip("\n"))
+            if match := _COUNT.search(line):
+                log(f"pytest {match.group(1)}/{match.group(2)} tests")
+    return process.returncode, list(tail)
+
+
+def verify_project(project: Path, *, log: Log = print) -> VerifyResult:
+    """Run ruff, mypy (when configured) and pytest in ``project``; raise VerifyFailed
+    naming what failed. ``log`` receives a short message at each step."""
+    project = project.resolve()
+    python = _project_python(project, log)
+    result = VerifyResult(python=python)
+    _ruff(python, project, log)
+    result.mypy = _mypy(python, project, log)
     with tempfile.TemporaryDirectory(prefix="archgen-verify-") as tmp:
         report = Path(tmp) / "junit.xml"
-        done = _run(
-            [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}"],
-            project,
-        )
+        returncode, tail = _pytest(python, project, report, log)
         result.tests, result.failures = _junit_failures(report)
-    if done.returncode != 0:
-        failures = result.failures or (done.stdout + done.stderr).strip().splitlines()[-20:]
+    if returncode != 0:
+        failures = result.failures or tail[-20:]
         raise VerifyFailed(
-            f"the generated project's tests failed (pytest exit {done.returncode})", failures
+            f"the generated project's tests failed (pytest exit {returncode})", failures
         )
     if result.tests == 0:
         raise VerifyFailed("the generated project ran no tests")

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.e2e
 
 BLUEPRINTS = sorted(p.stem for p in blueprints_dir().glob("*.yaml"))
 CASES = [(b, f) for b in BLUEPRINTS for f in ("fastapi", "flask")]
+CASE_IDS = [f"{b}-{f}" for b, f in CASES]
 PG_URL = os.environ.get("ARCHGEN_E2E_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("ARCHGEN_E2E_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -44,7 +45,7 @@ def reachable(url: str, default_port: int) -> bool:
         return False
 
 
-@pytest.mark.parametrize(("blueprint", "framework"), CASES, ids="-".join)
+@pytest.mark.parametrize(("blueprint", "framework"), CASES, ids=CASE_IDS)
 def test_generated_project_passes_its_own_checks(
     blueprint: str, framework: str, tmp_path: Path
 ) -> None:
@@ -62,7 +63,7 @@ def test_generated_project_passes_its_own_checks(
     assert summary["python"] == sys.executable
 
 
-@pytest.mark.parametrize(("blueprint", "framework"), CASES, ids="-".join)
+@pytest.mark.parametrize(("blueprint", "framework"), CASES, ids=CASE_IDS)
 def test_generated_project_passes_on_postgres_and_redis(
     blueprint: str, framework: str, tmp_path: Path
 ) -> None:

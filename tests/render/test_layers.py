@@ -47,3 +47,18 @@ def test_every_layer_declares_strict_undefined_and_no_tasks() -> None:
         text = copier_yml.read_text()
         assert "undefined: jinja2.StrictUndefined" in text, copier_yml
         assert "_tasks" not in text and "_migrations" not in text, copier_yml
+
+
+def test_layers_agree_on_what_the_single_copier_run_assumes() -> None:
+    # One Copier run renders every layer's .jinja files with the first layer's settings,
+    # and plain files are copied by archgen with its own exclude list.
+    from ruamel.yaml import YAML
+
+    from archgen.render.pipeline import EXCLUDED
+
+    configs = [YAML(typ="safe").load(p.read_text()) for p in templates_dir().rglob("copier.yml")]
+    assert len(configs) >= 4
+    for config in configs:
+        assert config["_envops"] == configs[0]["_envops"]
+        assert config["_templates_suffix"] == ".jinja"
+        assert set(config["_exclude"]) <= set(EXCLUDED)

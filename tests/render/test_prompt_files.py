@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from types import SimpleNamespace
 from typing import Any
 
 import yaml
@@ -17,11 +18,11 @@ from archgen.render.prompts import (
 )
 
 
-def _context(*workflows: tuple[str, str, str]) -> dict[str, Any]:
-    return {
-        "product": {"name": 'Acme "AI"', "description": "Summaries: fast."},
-        "workflows": [{"name": n, "prompt": p, "unit": u} for n, p, u in workflows],
-    }
+def _context(*workflows: tuple[str, str, str]) -> SimpleNamespace:
+    return SimpleNamespace(
+        product={"name": 'Acme "AI"', "description": "Summaries: fast."},
+        workflows=[{"name": n, "prompt": p, "unit": u} for n, p, u in workflows],
+    )
 
 
 def _front_matter(text: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from ruamel.yaml import YAML
 from archgen.errors import UsageError
 from archgen.render import RenderedProject, render_project, write_tree, write_zip
 from archgen.render.manifest import MANIFEST_PATH
-from archgen.resources import blueprints_dir
+from archgen.resources import blueprints_dir, templates_dir
 from archgen.spec import parse_spec
 
 from .projects import BLUEPRINTS, rendered
@@ -63,6 +63,19 @@ def test_flask_projects_carry_no_async_code() -> None:
             if path.endswith(".py") and re.search(rb"\basync (?:def|with|for)\b|\bawait\b", data)
         ]
         assert offenders == [], blueprint
+
+
+def test_flask_code_reads_as_if_written_for_threads() -> None:
+    # No mechanical leftovers in the code derived from the async core: `x.__next__()`,
+    # `aclose` (code or docs), a shield around a call that a thread never needs.
+    core = templates_dir() / "shared" / "core"
+    derived = {p.relative_to(core).as_posix() for p in core.rglob("*.py")}
+    for blueprint in BLUEPRINTS:
+        files = rendered(blueprint, "flask").files
+        for path, data in files.items():
+            if path not in derived:
+                continue
+            assert not re.search(rb"\.__next__\(\)|\baclose\b|\bshield\(", data), (blueprint, path)
 
 
 def test_fastapi_projects_keep_the_async_core() -> None:

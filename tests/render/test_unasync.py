@@ -54,6 +54,57 @@ def test_driver_name_strings_follow_the_flavour() -> None:
     assert to_sync('SQLITE_DRIVER = "aiosqlite"\n') == 'SQLITE_DRIVER = "pysqlite"\n'
 
 
+def test_anext_calls_become_next_and_stop_async_iteration_stop_iteration() -> None:
+    source = (
+        "async def first(events: AsyncIterator[int]) -> int | None:\n"
+        "    try:\n"
+        "        return await events.__anext__()\n"
+        "    except StopAsyncIteration:\n"
+        "        return None\n"
+    )
+
+    result = to_sync(source)
+
+    assert "return next(events)" in result
+    assert "except StopIteration:" in result
+    assert "__next__" not in result
+
+
+def test_a_shielded_call_is_the_call_itself_in_sync_code() -> None:
+    source = (
+        "async def settle(self, admission: int, exc: Exception | None) -> int:\n"
+        "    await shield(partial(self._settle_failure, admission, exc=exc))\n"
+        "    return await shield(self._flush)\n"
+    )
+
+    result = to_sync(source)
+
+    assert "    self._settle_failure(admission, exc=exc)\n" in result
+    assert "    return self._flush()\n" in result
+    assert "shield" not in result.replace("shield(", "")
+
+
+def test_docstrings_and_comments_name_the_sync_api() -> None:
+    source = (
+        "async def stop(stream: AsyncIterator[int]) -> None:\n"
+        '    """Close it early (``aclose``; ``async with stream:`` does it too)."""\n'
+        "    # aclose() frees the upstream request\n"
+        "    await stream.aclose()\n"
+    )
+
+    result = to_sync(source)
+
+    assert '"""Close it early (``close``; ``with stream:`` does it too)."""' in result
+    assert "# close() frees the upstream request" in result
+    assert "aclose" not in result
+
+
+def test_multibyte_text_before_a_rewrite_keeps_the_offsets_right() -> None:
+    source = 'NOTE = "Zürich — ü"; first = await it.__anext__()  # ünïcode\n'
+
+    assert to_sync(source) == 'NOTE = "Zürich — ü"; first = next(it)  # ünïcode\n'
+
+
 def test_code_without_async_is_unchanged() -> None:
     source = "import json\n\n\ndef f(x: int) -> str:\n    return json.dumps(x)\n"
     assert to_sync(source) == source

@@ -1,7 +1,10 @@
 """The ``archgen`` command line: one module per command, registered here.
 
 Exit codes: 0 ok, 1 the generated project's checks failed (or, for diff and check,
-generated files differ), 2 bad input, 3 ``archgen update`` left conflicts.
+generated files differ), 2 bad input (spec, options, paths, a failed file operation),
+3 ``archgen update`` left conflicts, 70 an internal error (a bug in archgen: please report it).
+
+Adding a command: a module with one function, registered below in one line.
 """
 
 from __future__ import annotations
@@ -11,13 +14,15 @@ from typing import Annotated
 import typer
 
 from archgen import __version__
-from archgen.cli import blueprints, check, diff, new, schema, tco, update, validate, verify
+from archgen.cli import _io, blueprints, check, diff, new, schema, tco, update, validate, verify
 
 HELP = """Generate AI-SaaS backends (Flask or FastAPI) that protect your margin from request one.
 
 Exit codes: 0 ok; 1 the generated project's checks or tests failed (diff, check:
-generated files differ); 2 bad input (spec, options, paths, not a clean archgen
-project); 3 `archgen update` left merge conflicts.
+generated files differ); 2 bad input (spec, options, paths, a file that cannot be
+written, not a clean archgen project); 3 `archgen update` left merge conflicts;
+70 internal error (a bug in archgen: please report it, with the traceback from
+`archgen --debug ...`).
 
 Human output goes to stderr; --json output goes to stdout.
 """
@@ -28,7 +33,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
 )
 
 
@@ -46,8 +51,12 @@ def _root(
             "--version", help="Show the version and exit.", callback=_version, is_eager=True
         ),
     ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an internal error.")
+    ] = False,
 ) -> None:
     """Generate AI-SaaS backends that protect your margin from the first request."""
+    _io.DEBUG["enabled"] = debug
 
 
 app.command("new")(new.new)

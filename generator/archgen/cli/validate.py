@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from archgen.cli._io import emit_json, err, reporting
+from archgen.cli._io import emit_json, reporting, say
 from archgen.spec import load_spec
 
 
@@ -20,4 +20,4 @@ def validate(
         product = load_spec(spec)
         if as_json:
             emit_json({"valid": True, "file": str(spec), "product": product.product.slug})
-        err.print(f"[green]ok[/] {spec}: {product.product.name} ({product.product.slug})")
+        say("ok", f"{spec}: {product.product.name} ({product.product.slug})", style="green")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from archgen.render.flavour import Flavour
 from archgen.resources import templates_dir
-from archgen.spec.models import Framework
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,12 +17,11 @@ class Layer:
     async_source: bool
 
 
-def layers_for(framework: Framework) -> list[Layer]:
-    """Core, docs, then the framework's web layer."""
+def layers_for(flavour: Flavour) -> list[Layer]:
+    """Core, docs, then the flavour's web layer."""
     root = templates_dir()
-    web = "fastapi-saas" if framework is Framework.fastapi else "flask-saas"
     return [
         Layer("shared/core", root / "shared" / "core", async_source=True),
         Layer("shared/docs", root / "shared" / "docs", async_source=False),
-        Layer(web, root / web, async_source=False),
+        Layer(flavour.web_layer, root / flavour.web_layer, async_source=False),
     ]

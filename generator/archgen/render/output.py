@@ -78,15 +78,19 @@ def write_zip(
     """Write the project as a ZIP whose entries sit under ``root/`` (the slug by default).
 
     With ``pristine``, the pristine store is included, so an unpacked ZIP can be updated.
+    The ZIP's directory must exist (an ``OSError`` otherwise); a failure midway leaves
+    no partial ZIP behind.
     """
     files = _with_store(project, pristine)
     prefix = (root or project.slug).strip("/")
-    zip_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = zip_path.with_name(zip_path.name + ".part")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for rel, data in sorted(files.items()):
-            info = zipfile.ZipInfo(f"{prefix}/{rel}", date_time=_ZIP_EPOCH)
-            info.external_attr = (stat.S_IFREG | _mode(rel)) << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, data)
-    os.replace(tmp, zip_path)
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for rel, data in sorted(files.items()):
+                info = zipfile.ZipInfo(f"{prefix}/{rel}", date_time=_ZIP_EPOCH)
+                info.external_attr = (stat.S_IFREG | _mode(rel)) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, data)
+        os.replace(tmp, zip_path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -15,13 +15,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from archgen.render.escape import prompt_text
 
 PROMPTS_DIR = "app/prompts"
 LOCK_FILE = f"{PROMPTS_DIR}/prompts.lock"
 EXPERIMENTS_FILE = f"{PROMPTS_DIR}/experiments.toml"
+
+
+class PromptSource(Protocol):
+    """What the catalogue is written from (a ``RenderContext`` is one)."""
+
+    @property
+    def product(self) -> Mapping[str, Any]: ...
+
+    @property
+    def workflows(self) -> Sequence[Mapping[str, Any]]: ...
+
 
 _LOCK_ABOUT = (
     "Published prompt versions and the sha256 of their files. A published version is "
@@ -36,15 +48,15 @@ def content_sha256(text: str) -> str:
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
-def _prompt_users(context: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+def _prompt_users(context: PromptSource) -> dict[str, list[Mapping[str, Any]]]:
     """Prompt name -> the workflows using it, in spec order (a prompt may be shared)."""
-    users: dict[str, list[dict[str, Any]]] = {}
-    for workflow in context["workflows"]:
+    users: dict[str, list[Mapping[str, Any]]] = {}
+    for workflow in context.workflows:
         users.setdefault(workflow["prompt"], []).append(workflow)
     return users
 
 
-def _v1(name: str, workflows: list[dict[str, Any]], product: dict[str, Any]) -> str:
+def _v1(name: str, workflows: list[Mapping[str, Any]], product: Mapping[str, Any]) -> str:
     names = ", ".join(w["name"] for w in workflows)
     units = sorted({w["unit"] for w in workflows})
     unit = units[0] if len(units) == 1 else " or ".join(units)
@@ -90,7 +102,7 @@ def _experiments(names: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def prompt_files(context: dict[str, Any]) -> dict[str, str]:
+def prompt_files(context: PromptSource) -> dict[str, str]:
     """{relative path: text} of the prompt catalogue for a render ``context``.
 
     One ``v1.md`` per distinct workflow prompt, ``prompts.lock`` publishing them,
@@ -100,7 +112,7 @@ def prompt_files(context: dict[str, Any]) -> dict[str, str]:
     files: dict[str, str] = {}
     lock: dict[str, dict[str, str]] = {}
     for name in sorted(users):
-        text = _v1(name, users[name], context["product"])
+        text = _v1(name, users[name], context.product)
         files[f"{PROMPTS_DIR}/{name}/v1.md"] = text
         lock[name] = {"v1": content_sha256(text)}
     files[LOCK_FILE] = json.dumps({"about": _LOCK_ABOUT, "prompts": lock}, indent=2) + "\n"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import types
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -127,7 +128,7 @@ def data_path(loc: tuple[Any, ...], data: Any) -> tuple[Path_, bool]:
             isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
         ):
             path.append(part)
-            current = current[part]
+            current = current[part]  # type: ignore[index]  # narrowed by the checks above
         elif isinstance(current, dict) and isinstance(part, str):
             path.append(part)  # a missing key: the path names it, the position is the parent's
             current = None
@@ -167,7 +168,7 @@ def _number(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def describe(error: dict[str, Any], loaded: Loaded) -> Described:
+def describe(error: Mapping[str, Any], loaded: Loaded) -> Described:
     """One pydantic error dict as a located, human message."""
     loc = tuple(error.get("loc", ()))
     kind = error.get("type", "")
@@ -181,7 +182,8 @@ def describe(error: dict[str, Any], loaded: Loaded) -> Described:
         return Described(path, f"missing required key '{loc[-1]}'", missing=True)
     if kind == "extra_forbidden":
         parent = type_at(loc[:-1])
-        fields = list(parent.model_fields) if isinstance(parent, type) else []
+        is_model = isinstance(parent, type) and issubclass(parent, BaseModel)
+        fields = list(parent.model_fields) if is_model else []
         close = difflib.get_close_matches(str(loc[-1]), fields, n=1, cutoff=0.6)
         hint = f" (did you mean '{close[0]}'?)" if close else f"; valid keys: {', '.join(fields)}"
         return Described(
@@ -280,7 +282,7 @@ def _soft_warnings(path: Path_, loaded: Loaded) -> Described:
     """Point at the first soft warning that does not rise above the one before it."""
     values: Any = loaded.data
     for part in path:
-        values = values[part] if isinstance(values, dict | list) else None
+        values = values[part] if isinstance(values, dict | list) else None  # type: ignore[index]
     if isinstance(values, list):
         for k in range(1, len(values)):
             try:

@@ -331,7 +331,7 @@ def _workflows_runnable(view: SpecView) -> list[Finding]:
     # Judge only a complete picture: an invalid model or tier might have been the runner.
     if not (view.providers_valid and view.model_ids_known and view.tier_names_known):
         return []
-    if any(e.item is None for e in [*view.models, *view.tiers]):
+    if any(e.item is None for e in view.models) or any(e.item is None for e in view.tiers):
         return []
     models = {e.item.id: e.item for e in view.models if e.item is not None}
     enabled = view.enabled

@@ -14,7 +14,7 @@ import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from io import StringIO
-from typing import Any
+from typing import Any, cast
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -199,7 +199,7 @@ class _Builder:
                 return [
                     self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)
                 ]
-            return self._scalar(node, path)
+            return self._scalar(cast(ScalarNode, node), path)
         finally:
             self.stack.pop()
 

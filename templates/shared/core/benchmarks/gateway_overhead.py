@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root
+sys.path.insert(0, str(Path(__file__).absolute().parents[1]))  # the project root
 
 from app.core import catalog
 from app.core.flavour import IS_ASYNC, Call, run

@@ -21,7 +21,7 @@ from app.services.api.keys import create_demo_key
 from app.services.usage.tenancy import TenantDatabase
 from tests.web.server import entrypoint_command
 
-PROJECT = Path(__file__).resolve().parents[2]
+PROJECT = Path(__file__).absolute().parents[2]
 # BODY_TIMEOUT_SECONDS for the served app: short, so a trickled body fails fast.
 BODY_TIMEOUT = 2
 

@@ -15,7 +15,7 @@ import pytest
 from app.cli import main
 from tests.contract.world import MAIN_TIER, SMALL_TIER, Contract
 
-PROJECT = Path(__file__).resolve().parents[2]
+PROJECT = Path(__file__).absolute().parents[2]
 
 
 def app_command(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:

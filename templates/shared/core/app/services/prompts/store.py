@@ -46,7 +46,7 @@ from app.services.prompts.model import (
     parse_prompt,
 )
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+PROMPTS_DIR = Path(__file__).absolute().parents[2] / "prompts"
 LOCK_FILE = "prompts.lock"
 EXPERIMENTS_FILE = "experiments.toml"
 

@@ -30,7 +30,7 @@ from tests.core.usage.helpers import events, request
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="set TEST_REDIS_URL to test against Redis")
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+PROJECT_ROOT = Path(__file__).absolute().parents[3]
 
 
 class Clock:
