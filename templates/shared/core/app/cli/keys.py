@@ -29,7 +29,13 @@ from app.services.usage.tenancy import TenantDatabase
 
 def register(subparsers: Any) -> None:
     """Add the ``keys`` group and its commands."""
-    group = subparsers.add_parser("keys", help="create API keys (and their workspace and user)")
+    group = subparsers.add_parser(
+        "keys",
+        help="create API keys (and their workspace and user)",
+        description="Create API keys. The key alone is printed on stdout, so a script "
+        "can capture it: KEY=$(python -m app keys create ...). It is stored hashed and "
+        "never shown again.",
+    )
     commands = group.add_subparsers(dest="command", metavar="COMMAND", required=True)
     create = commands.add_parser(
         "create",

@@ -18,11 +18,18 @@ from app.services.prompts import PROMPTS_DIR, PromptError, PromptStore
 
 def register(subparsers: Any) -> None:
     """Add the ``prompts`` group and its commands."""
-    group = subparsers.add_parser("prompts", help="list, check and publish prompt versions")
+    group = subparsers.add_parser(
+        "prompts",
+        help="list, check and publish prompt versions",
+        description="List the prompt catalogue, check that no published version was "
+        "edited, and publish new versions (the files under app/prompts by default).",
+    )
     commands = group.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def add(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
-        parser = commands.add_parser(name, help=help_text, description=help_text)
+        parser: argparse.ArgumentParser = commands.add_parser(
+            name, help=help_text, description=help_text
+        )
         parser.add_argument(
             "--dir",
             type=Path,
