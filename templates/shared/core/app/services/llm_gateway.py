@@ -47,8 +47,8 @@ class LLMGateway:
 
     Build it with ``create_gateway()`` in the app; tests pass their own settings,
     catalog pieces, transport and clock. One instance per process: it owns the
-    HTTP connection pool and the keys' and providers' health. Close it with
-    ``aclose()`` (or use it as a context manager).
+    HTTP connection pool and the keys' and providers' health. Close it when done
+    (or use it as a context manager).
     """
 
     def __init__(

@@ -2,7 +2,7 @@
 
 A stream fails over only while nothing has reached the consumer; after that a
 broken upstream is an explicit ``StreamInterrupted``. When the consumer leaves
-early (``aclose``, a cancelled task, a client gone) the upstream request is
+early (closing the stream, a cancelled task, a client gone) the upstream request is
 closed at once and the call is settled with what is known, estimated where the
 provider sent nothing, so the ledger still bills it.
 """
@@ -96,13 +96,7 @@ async def stream_events(
                 yield StreamEnd(out.result)
                 return
             if text:  # text reached the consumer: no failover, an explicit error
-                out.result = build_result(
-                    text,
-                    routing=cascade.route.decision,
-                    finish_reason="error",
-                    answered_by=attempt,
-                    attempts=cascade.attempts,
-                )
+                out.result = _partial(text, attempt, cascade)
                 raise _interruption(attempt, cascade)
             # Nothing was delivered yet: on to the next call, as if this one had failed.
         raise cascade.all_failed()
@@ -171,6 +165,17 @@ def _conclude(
         logger.warning("LLM stream from %s broke: %s", slot.describe(), error)
         cascade.failed(attempt)  # a stream cut is never the request's fault: no raise
     return attempt
+
+
+def _partial(text: str, attempt: Attempt, cascade: Cascade) -> ChatResult:
+    """What a stream that broke mid-answer delivered (``finish_reason="error"``)."""
+    return build_result(
+        text,
+        routing=cascade.route.decision,
+        finish_reason="error",
+        answered_by=attempt,
+        attempts=cascade.attempts,
+    )
 
 
 def _interruption(attempt: Attempt, cascade: Cascade) -> StreamInterrupted:
