@@ -12,6 +12,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -28,6 +29,12 @@ EPILOG = (
     "read (a new key, JSON) goes to stdout; messages go to stderr. Settings come from "
     "the environment and .env (DATABASE_URL, LOG_LEVEL)."
 )
+
+
+def add_group(subparsers: Any, name: str, help_text: str, description: str) -> Any:
+    """Add the command group ``name``; returns what its commands are added to."""
+    group = subparsers.add_parser(name, help=help_text, description=description)
+    return group.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
 
 def build_parser() -> argparse.ArgumentParser:

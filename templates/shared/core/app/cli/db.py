@@ -13,6 +13,7 @@ import sys
 from datetime import timedelta
 from typing import Any
 
+from app.cli import add_group
 from app.core import migrate
 from app.core.config import get_settings
 from app.core.db import create_engine_for
@@ -23,13 +24,13 @@ from app.services.usage.tenancy import TenantDatabase
 
 def register(subparsers: Any) -> None:
     """Add the ``db`` group and its commands."""
-    group = subparsers.add_parser(
+    commands = add_group(
+        subparsers,
         "db",
-        help="migrate the database, sweep abandoned calls",
-        description="Migrate the database (DATABASE_URL, or --url; SQLite ./app.db by "
+        "migrate the database, sweep abandoned calls",
+        "Migrate the database (DATABASE_URL, or --url; SQLite ./app.db by "
         "default) and close the calls a crashed process left pending.",
     )
-    commands = group.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def add(name: str, handler: Any, help_text: str, description: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = commands.add_parser(

@@ -13,18 +13,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.cli import add_group
 from app.services.prompts import PROMPTS_DIR, PromptError, PromptStore
 
 
 def register(subparsers: Any) -> None:
     """Add the ``prompts`` group and its commands."""
-    group = subparsers.add_parser(
+    commands = add_group(
+        subparsers,
         "prompts",
-        help="list, check and publish prompt versions",
-        description="List the prompt catalogue, check that no published version was "
+        "list, check and publish prompt versions",
+        "List the prompt catalogue, check that no published version was "
         "edited, and publish new versions (the files under app/prompts by default).",
     )
-    commands = group.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def add(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = commands.add_parser(
