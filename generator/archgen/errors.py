@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 EXIT_OK = 0
 EXIT_CHECKS_FAILED = 1
 EXIT_BAD_INPUT = 2
-EXIT_UPDATE_CONFLICTS = 3  # reserved for `archgen update`
+EXIT_UPDATE_CONFLICTS = 3  # `archgen update` left merge conflicts
 
 
 class ArchgenError(Exception):

@@ -135,10 +135,11 @@ def test_the_kept_spec_names_the_framework_it_was_built_for() -> None:
 
 
 def test_free_text_lands_as_exact_literals_in_python_and_toml() -> None:
-    name = 'Bob\'s <Docs> & "Co" — Zürich'
+    name = 'Bob\'s [Docs] & "Co" — Zürich'
     text = (blueprints_dir() / "ai-saas.yaml").read_text()
     text = text.replace("name: Acme AI", f"name: {json.dumps(name)}", 1)
-    description = name + " with a \\ backslash and a\ttab"
+    # Tabs and other control characters are refused by validation (tests/spec).
+    description = name + " with a \\ backslash, <b>tags</b> and ${x}"
     text = text.replace(
         "description: Summaries and research reports on demand, billed by usage.",
         f"description: {json.dumps(description)}",

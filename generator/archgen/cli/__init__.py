@@ -1,7 +1,7 @@
 """The ``archgen`` command line: one module per command, registered here.
 
-Exit codes: 0 ok, 1 the generated project's checks failed, 2 bad input,
-3 reserved for ``archgen update`` leaving conflicts.
+Exit codes: 0 ok, 1 the generated project's checks failed (or, for diff and check,
+generated files differ), 2 bad input, 3 ``archgen update`` left conflicts.
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from typing import Annotated
 import typer
 
 from archgen import __version__
-from archgen.cli import blueprints, new, schema, validate, verify
+from archgen.cli import blueprints, check, diff, new, schema, tco, update, validate, verify
 
 HELP = """Generate AI-SaaS backends (Flask or FastAPI) that protect your margin from request one.
 
-Exit codes: 0 ok; 1 the generated project's checks or tests failed; 2 bad input
-(spec, options, paths); 3 reserved for `archgen update` leaving conflicts.
+Exit codes: 0 ok; 1 the generated project's checks or tests failed (diff, check:
+generated files differ); 2 bad input (spec, options, paths, not a clean archgen
+project); 3 `archgen update` left merge conflicts.
 
 Human output goes to stderr; --json output goes to stdout.
 """
@@ -54,6 +55,10 @@ app.command("validate")(validate.validate)
 app.command("blueprints")(blueprints.blueprints)
 app.command("schema")(schema.schema)
 app.command("verify")(verify.verify)
+app.command("update")(update.update)
+app.command("diff")(diff.diff)
+app.command("check")(check.check)
+app.command("tco")(tco.tco)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from archgen.errors import UsageError
 from archgen.render import RenderedProject, render_project, write_tree, write_zip
 from archgen.spec import blueprint_path, load_spec
 from archgen.spec.models import Framework
+from archgen.update.git import init_repository
 from archgen.verify import VerifyResult, verify_project
 
 
@@ -81,10 +82,12 @@ def new(
                 product, spec_text=source.read_text(encoding="utf-8-sig"), framework=chosen
             )
         if out is not None:
-            write_tree(project, out, force=force)
+            write_tree(project, out, force=force, pristine=True)
             err.print(f"[green]wrote[/] {len(project.files)} files to {out}")
+            if init_repository(out, f"archgen new: {project.slug}"):
+                err.print(f"[green]initialised[/] a git repository in {out} (first commit)")
         if zip_path is not None:
-            write_zip(project, zip_path)
+            write_zip(project, zip_path, pristine=True)
             err.print(f"[green]wrote[/] {zip_path}")
 
         summary: dict[str, object] = {

@@ -6,28 +6,20 @@ never compute: anything derived from the spec is derived here, once.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
 from archgen import __version__
 from archgen.render.dependencies import runtime_dependencies, test_dependencies
+from archgen.render.escape import makefile_comment, markdown_inline, python_str, toml_str
 from archgen.spec import price_table_version
 from archgen.spec.models import Framework, Model, ProductSpec
+from archgen.tco import tco_context
 
 _SERVE = {
     Framework.fastapi: "$(BIN)/uvicorn app.main:app --host 127.0.0.1 --port 8000",
     Framework.flask: '$(BIN)/flask --app "app:create_app()" run --host 127.0.0.1 --port 8000',
 }
-
-
-def _literal(text: str) -> str:
-    """A double-quoted string literal valid in Python and TOML alike.
-
-    For the spec's free text (product name and description); Jinja's ``tojson`` would
-    HTML-escape ``<``, ``>``, ``&`` and ``'`` into ``\\u00..`` sequences.
-    """
-    return json.dumps(text, ensure_ascii=False)
 
 
 def _money(value: Decimal | None) -> str | None:
@@ -89,11 +81,17 @@ def build_context(spec: ProductSpec, framework: Framework) -> dict[str, Any]:
             {**w.model_dump(mode="json"), "soft_daily_cost": _money(w.soft_daily_cost)}
             for w in spec.workflows
         ],
+        # Spec free text, escaped for the file format each entry is printed into.
         "literals": {
-            "product_name": _literal(spec.product.name),
-            "product_description": _literal(spec.product.description),
+            "product_name": python_str(spec.product.name),
+            "product_description": toml_str(spec.product.description),
+            "product_name_markdown": markdown_inline(spec.product.name),
+            "product_description_markdown": markdown_inline(spec.product.description),
+            "product_name_makefile_comment": makefile_comment(spec.product.name),
+            "unit_markdown": {w.name: markdown_inline(w.unit) for w in spec.workflows},
         },
         "price_table_version": price_table_version(spec),
+        "tco": tco_context(spec),
         "dependencies": runtime_dependencies(framework),
         "test_dependencies": test_dependencies(framework),
         "archgen_version": __version__,

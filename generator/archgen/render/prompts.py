@@ -17,6 +17,8 @@ import hashlib
 import json
 from typing import Any
 
+from archgen.render.escape import prompt_text
+
 PROMPTS_DIR = "app/prompts"
 LOCK_FILE = f"{PROMPTS_DIR}/prompts.lock"
 EXPERIMENTS_FILE = f"{PROMPTS_DIR}/experiments.toml"
@@ -47,6 +49,8 @@ def _v1(name: str, workflows: list[dict[str, Any]], product: dict[str, Any]) -> 
     units = sorted({w["unit"] for w in workflows})
     unit = units[0] if len(units) == 1 else " or ".join(units)
     about = product["name"] + (f": {product['description']}" if product.get("description") else "")
+    # Spec text in the body is literal: "${x}" in a product name is not a placeholder.
+    about = prompt_text(about)
     # JSON strings are valid YAML scalars: safe for any product or workflow name.
     plural = "s" if len(workflows) > 1 else ""
     description = json.dumps(f"Starting instructions for the {names} workflow{plural}.")

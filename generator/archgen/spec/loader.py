@@ -7,6 +7,7 @@ as one ``SpecError``: YAML that cannot be read, field-level errors (rewritten by
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from archgen.errors import Problem, SpecError
-from archgen.spec import prices, rules
-from archgen.spec.messages import describe, got
+from archgen.spec import migrations, prices, rules
+from archgen.spec.messages import describe, got, visible
 from archgen.spec.models import SCHEMA_VERSION, Product, ProductSpec
 from archgen.spec.yamlio import Loaded, Path_, dump_yaml, format_path, load_yaml
 
@@ -96,7 +97,12 @@ def parse_spec(text: str, source: str) -> ProductSpec:
         ]
         spec = None
     if problems or spec is None:
-        raise SpecError(problems=problems)
+        # Messages quote the spec's text: never send its control characters to a terminal.
+        raise SpecError(
+            problems=[
+                replace(p, path=visible(p.path), message=visible(p.message)) for p in problems
+            ]
+        )
     return spec
 
 
@@ -133,6 +139,12 @@ def _parse(text: str, source: str) -> tuple[ProductSpec | None, list[Problem]]:
                 f"({SCHEMA_VERSION}): upgrade archgen (pip install -U archgen)",
             )
         )
+        return None, problems
+    try:
+        # An older spec is upgraded step by step, never read with today's meanings.
+        migrations.upgrade(data)
+    except migrations.MigrationError as exc:
+        problems.append(_problem(loaded, ("schema_version",), str(exc)))
         return None, problems
 
     spec: ProductSpec | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import types
+import unicodedata
 from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -17,8 +18,11 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel
 
 from archgen.spec.models import (
+    _MODEL_NAME_PATTERN,
     _NAME_RE,
     _SLUG_RE,
+    _STRIPE_PRICE_PATTERN,
+    _UNIT_PATTERN,
     BillingMode,
     Database,
     Framework,
@@ -49,7 +53,13 @@ def _pattern_of(model: type[BaseModel], name: str) -> str:
 _PATTERNS = {
     _NAME_RE.pattern: "a lowercase name of letters, digits and '_', starting with a letter",
     _SLUG_RE.pattern: "a lowercase slug of letters, digits and '-' (like 'acme-ai')",
-    _pattern_of(Model, "id"): "letters, digits and . _ : / -, starting with a letter or digit",
+    _pattern_of(Model, "id"): (
+        "ASCII letters, digits and . _ : / -, starting with a letter or digit"
+    ),
+    _MODEL_NAME_PATTERN: "ASCII letters, digits and . _ : / @ + -, starting with a letter or digit",
+    _STRIPE_PRICE_PATTERN: "a Stripe price id of ASCII letters, digits and '_' (like 'price_pro')",
+    _UNIT_PATTERN: "a unit in words: ASCII letters, digits, spaces, '_' and '-', starting "
+    "with a letter (like 'report')",
 }
 
 
@@ -125,12 +135,23 @@ def data_path(loc: tuple[Any, ...], data: Any) -> tuple[Path_, bool]:
     return tuple(path), False
 
 
+def visible(text: str) -> str:
+    """``text`` safe to print on a terminal: controls and invisible characters as escapes."""
+    return "".join(
+        c if c == " " or unicodedata.category(c)[0] not in "CZ" else repr(c)[1:-1] for c in text
+    )
+
+
 def got(value: Any, raw: str | None) -> str:
-    """How a found value reads in a message: as written in the file when we know it."""
+    """How a found value reads in a message: as written in the file when we know it.
+
+    Control and invisible characters are shown escaped (``\\n``, ``\\u202e``), never
+    sent raw to the terminal.
+    """
     if isinstance(value, str):
-        return "'" + (value if len(value) <= 60 else value[:57] + "...") + "'"
+        return "'" + visible(value if len(value) <= 60 else value[:57] + "...") + "'"
     if raw is not None:
-        return raw if len(raw) <= 60 else raw[:57] + "..."
+        return visible(raw if len(raw) <= 60 else raw[:57] + "...")
     if value is None:
         return "nothing (null)"
     if isinstance(value, dict):

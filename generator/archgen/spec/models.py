@@ -12,7 +12,21 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from archgen.spec.text import (
+    PRINTABLE_TEXT,
+    no_html_tags,
+    no_prompt_placeholder,
+    one_printable_line,
+)
 
 SCHEMA_VERSION = 1
 
@@ -22,17 +36,88 @@ KNOWN_PROVIDERS = ("openrouter", "anthropic", "openai", "google", "deepseek", "h
 _SLUG_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
+# Identifiers and ids land unescaped in generated code, paths and Markdown, so they are
+# ASCII by pattern (``\w`` would admit any Unicode letter, including ones outside the BMP).
+_MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/@+-]*$"
+_MODEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$"
+_STRIPE_PRICE_PATTERN = r"^[A-Za-z0-9_]+$"
+_UNIT_PATTERN = r"^[A-Za-z][A-Za-z0-9 _-]*$"
+
 Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=8)]
 PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=8)]
-Identifier = Annotated[str, Field(pattern=_NAME_RE.pattern, min_length=1, max_length=64)]
+Identifier = Annotated[
+    str,
+    Field(
+        pattern=_NAME_RE.pattern,
+        min_length=1,
+        max_length=64,
+        description="Lowercase ASCII letters, digits and '_', starting with a letter.",
+    ),
+]
 # Values that end up inside generated code stick to characters that need no escaping
 # anywhere (Python, TOML, Markdown tables, HTTP headers).
 ProviderModelName = Annotated[
-    str, Field(pattern=r"^[A-Za-z0-9][\w.:/@+-]*$", min_length=1, max_length=200)
+    str,
+    Field(
+        pattern=_MODEL_NAME_PATTERN,
+        min_length=1,
+        max_length=200,
+        description="The model's name at this provider: ASCII letters, digits and "
+        "_ . : / @ + -, starting with a letter or digit. Null means the model's id.",
+    ),
 ]
-PriceId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][\w.:/@+-]*$", min_length=1, max_length=120)]
-StripePriceId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]+$", min_length=1, max_length=100)]
-Unit = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9 _-]*$", min_length=1, max_length=40)]
+PriceId = Annotated[
+    str,
+    Field(
+        pattern=_MODEL_NAME_PATTERN,
+        min_length=1,
+        max_length=120,
+        description="Where the prices came from, with a date: ASCII letters, digits and "
+        "_ . : / @ + -, starting with a letter or digit.",
+    ),
+]
+StripePriceId = Annotated[
+    str,
+    Field(
+        pattern=_STRIPE_PRICE_PATTERN,
+        min_length=1,
+        max_length=100,
+        description="The Stripe price id (price_...): ASCII letters, digits and '_'.",
+    ),
+]
+Unit = Annotated[
+    str,
+    Field(
+        pattern=_UNIT_PATTERN,
+        min_length=1,
+        max_length=40,
+        description="What users buy, in words (report, support ticket): ASCII letters, "
+        "digits, spaces, '_' and '-', starting with a letter.",
+    ),
+]
+ProductName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=80,
+        description=f"The product's display name. {PRINTABLE_TEXT} No '<' or '>', and no "
+        "{{ name }} (prompt files refuse it). Other characters are escaped for each file.",
+    ),
+    AfterValidator(one_printable_line),
+    AfterValidator(no_html_tags),
+    AfterValidator(no_prompt_placeholder),
+]
+ProductDescription = Annotated[
+    str,
+    Field(
+        max_length=500,
+        description=f"One sentence about the product (package summary, README, system "
+        f"prompts). {PRINTABLE_TEXT} No {{{{ name }}}} (prompt files refuse it). Other "
+        "characters are escaped for each file.",
+    ),
+    AfterValidator(one_printable_line),
+    AfterValidator(no_prompt_placeholder),
+]
 
 
 class _Strict(BaseModel):
@@ -73,9 +158,20 @@ class Database(StrEnum):
 
 
 class Product(_Strict):
-    name: Annotated[str, Field(min_length=1, max_length=80)]
-    slug: Annotated[str, Field(pattern=_SLUG_RE.pattern, max_length=64)] | None = None
-    description: Annotated[str, Field(max_length=500)] = ""
+    name: ProductName
+    slug: (
+        Annotated[
+            str,
+            Field(
+                pattern=_SLUG_RE.pattern,
+                max_length=64,
+                description="Lowercase ASCII letters, digits and '-' (the distribution and "
+                "directory name); derived from the name when absent.",
+            ),
+        ]
+        | None
+    ) = None
+    description: ProductDescription = ""
 
     @model_validator(mode="after")
     def _derive_slug(self) -> Product:
@@ -109,7 +205,15 @@ class Model(_Strict):
     means the same as ``id``. The cascade tries them in the spec's provider order.
     """
 
-    id: Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][\w.:/-]*$")]
+    id: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=120,
+            pattern=_MODEL_ID_PATTERN,
+            description="ASCII letters, digits and _ . : / -, starting with a letter or digit.",
+        ),
+    ]
     providers: dict[Provider, ProviderModelName | None]
     price: Price | None = None
     context_window: Annotated[int, Field(gt=0)]
@@ -193,14 +297,71 @@ class DatabaseSettings(_Strict):
     default: Database = Database.sqlite
 
 
+class InfraBand(_Strict):
+    """Infrastructure cost per month while monthly active users stay at or below ``up_to_mau``."""
+
+    up_to_mau: Annotated[int, Field(gt=0)]
+    monthly_usd: Money
+
+
+def _default_infra() -> list[InfraBand]:
+    # One small instance on SQLite; then app servers with managed PostgreSQL and Redis.
+    return [
+        InfraBand(up_to_mau=1_000, monthly_usd=Decimal(25)),
+        InfraBand(up_to_mau=10_000, monthly_usd=Decimal(150)),
+        InfraBand(up_to_mau=100_000, monthly_usd=Decimal(900)),
+    ]
+
+
 class TcoAssumptions(_Strict):
+    """What the cost model (``docs/cost/tco.md``, ``archgen tco``) assumes about usage."""
+
     mau: Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=1)] = Field(
-        default_factory=lambda: [100, 1_000, 10_000]
+        default_factory=lambda: [100, 1_000, 10_000, 100_000],
+        description="Monthly active users at each scale point modelled.",
     )
-    # Requests per user per month, per tier name.
-    requests_per_user_month: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
-    # Share of MAU on each tier; must sum to 1 when given.
-    tier_mix: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
+    requests_per_user_month: dict[str, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description="Requests per user per month, per tier name; a tier not listed: 100.",
+    )
+    tier_mix: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict,
+        description="Share of MAU on each tier; must sum to 1 when given. Default: equal shares.",
+    )
+    workflow_mix: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict,
+        description=(
+            "Share of requests per workflow; must sum to 1 when given. Default: equal shares. "
+            "A tier that cannot run a workflow spreads its share over the ones it can."
+        ),
+    )
+    input_fill_ratio: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.25,
+        description=(
+            "Input tokens per request as a share of the most a workflow accepts "
+            "(max_context_tokens - max_output_tokens)."
+        ),
+    )
+    output_fill_ratio: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.5,
+        description="Output tokens per request as a share of the workflow's max_output_tokens.",
+    )
+    cache_hit_rate: Annotated[float, Field(ge=0, lt=1)] = Field(
+        default=0.1,
+        description=(
+            "Share of requests answered from the response cache (no provider cost), for "
+            "workflows with cache on while cache.exact or cache.semantic is enabled."
+        ),
+    )
+    infra: Annotated[list[InfraBand], Field(min_length=1)] = Field(
+        default_factory=_default_infra,
+        description=(
+            "Infrastructure cost per month by scale band, up_to_mau ascending and cost never "
+            "falling; above the last band "
+            "its cost repeats for every further up_to_mau users. Default: $25 up to 1,000 "
+            "MAU, $150 up to 10,000, $900 up to 100,000."
+        ),
+    )
 
 
 class ProductSpec(_Strict):

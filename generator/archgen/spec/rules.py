@@ -12,6 +12,7 @@ import difflib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -378,29 +379,60 @@ def _workflows_runnable(view: SpecView) -> list[Finding]:
 
 
 def _tco(view: SpecView) -> list[Finding]:
-    tier_names = [t.name for t in view.tiers if t.name is not None]
     out = []
-    for key in ("requests_per_user_month", "tier_mix"):
+    sections = (
+        ("requests_per_user_month", "tier", view.tiers, view.tier_names_known),
+        ("tier_mix", "tier", view.tiers, view.tier_names_known),
+        ("workflow_mix", "workflow", view.workflows, _names_known_in(view.workflows)),
+    )
+    for key, noun, entries, complete in sections:
+        names = [e.name for e in entries if e.name is not None]
         mapping = view.tco_raw.get(key)
-        if not isinstance(mapping, dict) or not view.tier_names_known:
+        if not isinstance(mapping, dict) or not complete:
             continue
         for name in mapping:
-            if name not in tier_names:
+            if name not in names:
                 out.append(
                     Finding(
                         ("tco", key, name),
-                        f"unknown tier '{name}' in tco.{key}{suggest(str(name), tier_names)}; "
-                        f"tiers: {_names(tier_names)}",
+                        f"unknown {noun} '{name}' in tco.{key}{suggest(str(name), names)}; "
+                        f"{noun}s: {_names(names)}",
                         at_key=True,
                     )
                 )
-    if view.tco is not None and view.tco.tier_mix:
-        total = math.fsum(view.tco.tier_mix.values())
-        if abs(total - 1) > 1e-9:
+    for key in ("tier_mix", "workflow_mix"):
+        shares = getattr(view.tco, key) if view.tco is not None else None
+        if shares:
+            total = math.fsum(shares.values())
+            if abs(total - 1) > 1e-9:
+                out.append(Finding(("tco", key), f"{key} shares must sum to 1, got {total:.10g}"))
+    if view.tco is not None:
+        out += _infra_bands(view.tco)
+    return out
+
+
+def _infra_bands(tco: TcoAssumptions) -> list[Finding]:
+    """Bands ascend, and cost never falls as users grow (the model relies on both)."""
+    out = []
+    for i, (before, after) in enumerate(pairwise(tco.infra), start=1):
+        if after.up_to_mau <= before.up_to_mau:
             out.append(
                 Finding(
-                    ("tco", "tier_mix"),
-                    f"tier_mix shares must sum to 1, got {total:.10g}",
+                    ("tco", "infra", i, "up_to_mau"),
+                    f"infra bands must ascend: up_to_mau {after.up_to_mau} follows "
+                    f"{before.up_to_mau}",
+                )
+            )
+        elif after.monthly_usd < before.monthly_usd:
+            out.append(
+                Finding(
+                    ("tco", "infra", i, "monthly_usd"),
+                    f"infra cost must not fall as users grow: {after.monthly_usd} for up to "
+                    f"{after.up_to_mau} MAU after {before.monthly_usd} for {before.up_to_mau}",
                 )
             )
     return out
+
+
+def _names_known_in(entries: Sequence[Entry[Any]]) -> bool:
+    return bool(entries) and all(e.name is not None for e in entries)

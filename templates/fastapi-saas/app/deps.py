@@ -24,9 +24,22 @@ def get_api(request: Request) -> ApiService:
     return api
 
 
+def joined_headers(request: Request) -> dict[str, str]:
+    """The request's headers, a repeated field's values joined with commas (RFC 9110).
+
+    What WSGI servers hand Flask, so both apps check the same values: two
+    ``X-Workspace-Id`` fields are one claim naming two workspaces, refused with a
+    403, never only the last of them checked.
+    """
+    joined: dict[str, str] = {}
+    for name, value in request.headers.items():
+        joined[name] = f"{joined[name]},{value}" if name in joined else value
+    return joined
+
+
 async def get_caller(request: Request, api: Annotated[ApiService, Depends(get_api)]) -> Caller:
     """The caller behind the Bearer key (401/403 otherwise); kept for the response headers."""
-    caller = await api.authenticate(request.headers.get("authorization"), request.headers)
+    caller = await api.authenticate(request.headers.get("authorization"), joined_headers(request))
     request.state.caller = caller
     return caller
 

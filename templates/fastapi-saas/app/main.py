@@ -11,7 +11,7 @@ from app.core.catalog import PRODUCT_NAME
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.errors import install_error_handlers
-from app.middleware import BodyLimitMiddleware, CallerHeadersMiddleware
+from app.middleware import BodyLimitMiddleware, BodyTimeoutMiddleware, CallerHeadersMiddleware
 from app.routers import billing, chat, credit, health, llm_router, prompt_template, usage
 from app.services.api.runtime import RuntimeOptions, max_body_bytes, open_runtime
 from app.services.api.service import ApiService
@@ -37,7 +37,9 @@ def create_app(
 
     app = FastAPI(title=PRODUCT_NAME, lifespan=lifespan)
     app.state.settings = settings
-    # Added last = outermost: the headers wrap everything, the body cap wraps the routes.
+    # Added last = outermost: the headers wrap everything, the body cap and the
+    # body-read deadline wrap the routes.
+    app.add_middleware(BodyTimeoutMiddleware, timeout_seconds=settings.body_timeout_seconds)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes(settings, options))
     app.add_middleware(CallerHeadersMiddleware)
     install_error_handlers(app)

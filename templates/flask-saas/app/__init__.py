@@ -30,7 +30,11 @@ def create_app(settings: Settings | None = None, *, options: RuntimeOptions | No
     app.extensions["runtime"] = runtime
     app.extensions["engine"] = runtime.engine
     app.extensions["api"] = ApiService(runtime)
-    install(app, max_body_bytes=runtime.max_body_bytes)
+    install(
+        app,
+        max_body_bytes=runtime.max_body_bytes,
+        body_timeout_seconds=settings.body_timeout_seconds,
+    )
     for blueprint in (
         health_bp,
         chat_bp,

@@ -8,7 +8,11 @@ call the ``ApiService``, answer with ``json_response``/``event_stream``.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -18,7 +22,14 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from app.services.api import sse
 from app.services.api.auth import Caller
-from app.services.api.errors import ApiError, http_error, to_api_error
+from app.services.api.errors import (
+    ApiError,
+    check_header_size,
+    http_error,
+    malformed_json,
+    request_timeout,
+    to_api_error,
+)
 from app.services.api.requests import (
     DRAIN_BYTES,
     BodyLimit,
@@ -33,6 +44,8 @@ from app.services.api.service import ApiService, OpenedStream
 ModelT = TypeVar("ModelT", bound=BaseModel)
 _CHUNK = 64 * 1024
 _MISSING = object()
+# Errors that leave part of the body unread: the connection cannot be reused.
+_UNREAD_BODY_CODES = frozenset({"body_too_large", "request_timeout"})
 
 
 def api() -> ApiService:
@@ -44,58 +57,187 @@ def api() -> ApiService:
 # -- body size ---------------------------------------------------------------------------
 
 
+class _ReadWatchdog:
+    """One thread per process that ends the body reads whose deadline has passed.
+
+    gunicorn reads until it holds the bytes asked for, so a socket timeout (which
+    bounds each recv) cannot bound a body trickled a byte at a time. At the
+    deadline this shuts the socket's read side: the blocked read returns what it
+    has and the request is answered with a 408 (the write side still works).
+    """
+
+    def __init__(self) -> None:
+        self._armed: dict[int, tuple[float, socket.socket]] = {}
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, sock: socket.socket, deadline: float) -> int:
+        """Watch ``sock`` until ``deadline`` (monotonic); returns a token for ``disarm``."""
+        token = id(sock)
+        with self._wake:
+            self._armed[token] = (deadline, sock)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="body-deadline", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+        return token
+
+    def disarm(self, token: int) -> None:
+        """Stop watching (the body is complete, or the request is over)."""
+        with self._wake:
+            self._armed.pop(token, None)
+
+    def _run(self) -> None:
+        with self._wake:
+            while True:
+                now = time.monotonic()
+                for token, (deadline, sock) in list(self._armed.items()):
+                    if deadline <= now:
+                        del self._armed[token]
+                        with contextlib.suppress(OSError):
+                            sock.shutdown(socket.SHUT_RD)
+                next_deadline = min((d for d, _ in self._armed.values()), default=None)
+                self._wake.wait(None if next_deadline is None else next_deadline - now)
+
+
+_WATCHDOG = _ReadWatchdog()
+
+
+class BodyDeadline:
+    """The moment a request body must be complete by (408 after it).
+
+    Under gunicorn the connection's socket is in the environ, and a watchdog ends
+    a read still blocked at the deadline; other servers get the check between reads.
+    """
+
+    def __init__(self, environ: dict[str, Any], timeout_seconds: float) -> None:
+        self.timeout_seconds = timeout_seconds
+        self._deadline = time.monotonic() + timeout_seconds
+        sock = environ.get("gunicorn.socket")
+        self._socket = sock if isinstance(sock, socket.socket) else None
+        self._token: int | None = None
+        self.done = False
+
+    def read(self, read: Callable[[], bytes]) -> bytes:
+        """The result of ``read()``, bounded by the deadline."""
+        if self.done:
+            return read()
+        if time.monotonic() >= self._deadline:
+            raise request_timeout(self.timeout_seconds)
+        if self._socket is not None and self._token is None:
+            self._token = _WATCHDOG.arm(self._socket, self._deadline)
+        data = read()
+        if time.monotonic() >= self._deadline:
+            self.finish()
+            raise request_timeout(self.timeout_seconds)
+        return data
+
+    def finish(self) -> None:
+        """The body is complete (or abandoned): no deadline any more."""
+        self.done = True
+        if self._token is not None:
+            _WATCHDOG.disarm(self._token)
+            self._token = None
+
+
 class LimitedInput:
-    """``wsgi.input`` that counts bytes as they are read and raises 413 past the cap.
+    """``wsgi.input`` that counts bytes as they are read and raises 413 past the cap
+    (408 past the body's deadline).
 
     Reads are bounded, so even ``read()`` of a huge chunked body stops at the cap
     instead of buffering it (werkzeug's MAX_CONTENT_LENGTH would truncate silently).
     """
 
-    def __init__(self, stream: Any, limit: BodyLimit) -> None:
+    def __init__(
+        self, stream: Any, limit: BodyLimit, deadline: BodyDeadline, length: int | None
+    ) -> None:
         self._stream = stream
         self._limit = limit
+        self._deadline = deadline
+        self._length = length  # the declared Content-Length, if any
+
+    def _counted(self, data: bytes, asked: int) -> bytes:
+        self._limit.feed(len(data))
+        if (asked and not data) or (
+            self._length is not None and self._limit.received >= self._length
+        ):
+            self._deadline.finish()  # the whole body is in
+        return data
 
     def read(self, size: int | None = -1) -> bytes:
         """Up to ``size`` bytes (all of the body when negative), counted."""
         if size is None or size < 0:
             return b"".join(iter(lambda: self.read(_CHUNK), b""))
-        data: bytes = self._stream.read(min(size, _CHUNK) if size else 0)
-        self._limit.feed(len(data))
-        return data
+        data = self._deadline.read(lambda: self._stream.read(min(size, _CHUNK) if size else 0))
+        return self._counted(data, size)
 
     def readline(self, size: int | None = -1) -> bytes:
         """One line of the body, counted."""
-        line: bytes = self._stream.readline(_CHUNK if size is None or size < 0 else size)
-        self._limit.feed(len(line))
-        return line
+        limit = _CHUNK if size is None or size < 0 else size
+        line = self._deadline.read(lambda: self._stream.readline(limit))
+        return self._counted(line, limit)
 
     def __iter__(self) -> Iterator[bytes]:
         return iter(self.readline, b"")
 
 
 class BodyLimitMiddleware:
-    """WSGI middleware: 413 for a declared Content-Length over the cap, and for any
-    body (chunked too) whose bytes pass the cap while the app reads it."""
+    """WSGI middleware: 431 for header fields over ``MAX_HEADER_BYTES`` together; 413
+    for a declared Content-Length over the cap, and for any body (chunked too) whose
+    bytes pass the cap while the app reads it; 408 for a body still incomplete
+    ``timeout_seconds`` after the request arrived."""
 
-    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]], max_bytes: int) -> None:
+    def __init__(
+        self,
+        wsgi_app: Callable[..., Iterable[bytes]],
+        max_bytes: int,
+        timeout_seconds: float,
+    ) -> None:
         self.wsgi_app = wsgi_app
         self.max_bytes = max_bytes
+        self.timeout_seconds = timeout_seconds
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         """The WSGI entry point."""
         limit = BodyLimit(self.max_bytes)
         raw = environ["wsgi.input"]
         try:
+            check_header_size(_header_size(environ))
             limit.check_declared(environ.get("CONTENT_LENGTH") or None)
         except ApiError as error:
-            _drain(raw, int(environ["CONTENT_LENGTH"]))
+            _drain(raw, _declared_length(environ))
             response = _error_response(error, close=True)
             return response(environ, start_response)
-        environ["wsgi.input"] = LimitedInput(raw, limit)
-        result = self.wsgi_app(environ, start_response)
+        deadline = BodyDeadline(environ, self.timeout_seconds)
+        declared = environ.get("CONTENT_LENGTH")
+        length = int(declared) if declared else None
+        environ["wsgi.input"] = LimitedInput(raw, limit, deadline, length)
+        try:
+            result = self.wsgi_app(environ, start_response)
+        finally:
+            deadline.finish()
         if limit.exceeded and environ.get("wsgi.input_terminated"):
             _drain(raw, None)
         return result
+
+
+def _header_size(environ: dict[str, Any]) -> int:
+    """The request's header fields, names and values, in bytes (as the client sent them)."""
+    size = 0
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            size += len(key) - 5 + len(value)
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            size += len(key) + len(value)
+    return size
+
+
+def _declared_length(environ: dict[str, Any]) -> int:
+    """The declared Content-Length, or 0 when there is none (or it is not a number)."""
+    try:
+        return max(int(environ.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0
 
 
 def _drain(stream: Any, declared: int | None) -> None:
@@ -123,7 +265,9 @@ def read_body() -> bytes:
 def authenticated() -> Caller:
     """The caller behind the Bearer key (401/403 otherwise); kept for the response headers."""
     if "caller" not in g:
-        g.caller = api().authenticate(request.headers.get("Authorization"), request.headers)
+        # WSGI servers join a repeated header's values with commas: one value per name.
+        headers = dict(request.headers.items())
+        g.caller = api().authenticate(request.headers.get("Authorization"), headers)
     caller: Caller = g.caller
     return caller
 
@@ -134,7 +278,11 @@ def authenticated_body(model: type[ModelT]) -> tuple[Caller, ModelT]:
     content_type = request.headers.get("Content-Type")
     data: Any = _MISSING
     if raw and is_json(content_type):
-        data = decode_json(raw)
+        try:
+            data = decode_json(raw)
+        except RecursionError:
+            # Nested deeper than the parser recurses (100,000 "["): not JSON we read.
+            raise malformed_json() from None
     caller = authenticated()
     require_json(content_type)
     if data is _MISSING:
@@ -200,9 +348,11 @@ def _is_owner() -> bool:
     return bool(caller is not None and caller.is_owner)
 
 
-def install(app: Flask, *, max_body_bytes: int) -> None:
-    """Body cap, JSON error handlers and per-caller headers on ``app``."""
-    app.wsgi_app = BodyLimitMiddleware(app.wsgi_app, max_body_bytes)  # type: ignore[method-assign]
+def install(app: Flask, *, max_body_bytes: int, body_timeout_seconds: float) -> None:
+    """Body cap and deadline, JSON error handlers and per-caller headers on ``app``."""
+    app.wsgi_app = BodyLimitMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app, max_body_bytes, body_timeout_seconds
+    )
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
@@ -218,7 +368,7 @@ def install(app: Flask, *, max_body_bytes: int) -> None:
         # ApiError, usage, gateway and prompt errors map to their status; anything
         # else is logged and answered with a bare 500 (never a traceback or HTML page).
         error = to_api_error(exc, owner=_is_owner())
-        return _error_response(error, close=error.code == "body_too_large")
+        return _error_response(error, close=error.code in _UNREAD_BODY_CODES)
 
     @app.after_request
     def _caller_headers(response: Response) -> Response:

@@ -27,4 +27,4 @@ async def publish_prompt(
     caller: JsonCallerDep, body: PublishPromptBody, api: ApiDep
 ) -> PublishedPrompt:
     """Publish a new, immutable version of a prompt (owners only)."""
-    return api.publish_prompt(caller, body)
+    return await api.publish_prompt(caller, body)

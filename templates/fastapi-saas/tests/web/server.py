@@ -25,7 +25,8 @@ SERVER = "uvicorn"
 def entrypoint_command(port: int) -> list[str]:
     """The documented production entry point, serving on 127.0.0.1:``port``."""
     return [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-            "--port", str(port), "--log-level", "warning"]  # fmt: skip
+            "--port", str(port), "--timeout-keep-alive", "5",
+            "--log-level", "warning"]  # fmt: skip
 
 
 @contextmanager

@@ -27,6 +27,9 @@ def entrypoint_command(port: int) -> list[str]:
     """
     return [sys.executable, "-m", "gunicorn", "app:create_app()", "--bind",
             f"127.0.0.1:{port}", "--worker-class", "gthread", "--threads", "4",
+            "--timeout", "30", "--keep-alive", "5",
+            # Above the app's own header limit, so oversized headers get its JSON 431.
+            "--limit-request-field_size", "16384",
             "--log-level", "warning"]  # fmt: skip
 
 

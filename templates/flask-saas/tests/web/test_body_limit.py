@@ -7,7 +7,7 @@ import pytest
 
 from app.services.api.errors import ApiError
 from app.services.api.requests import BodyLimit
-from app.web import LimitedInput
+from app.web import BodyDeadline, LimitedInput
 
 
 class Endless:
@@ -24,7 +24,7 @@ class Endless:
 
 def test_reading_everything_stops_at_the_cap() -> None:
     endless = Endless()
-    stream = LimitedInput(endless, BodyLimit(100_000))
+    stream = LimitedInput(endless, BodyLimit(100_000), BodyDeadline({}, 60), None)
     with pytest.raises(ApiError) as raised:
         stream.read()
     assert raised.value.status == 413

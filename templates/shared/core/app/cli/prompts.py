@@ -2,7 +2,8 @@
 
 - ``list``: prompts, their published versions and what serves traffic (``--json``);
 - ``check``: verifies published versions are unchanged; exits 1 naming each problem;
-- ``publish NAME [FILE]``: publishes FILE (or stdin) as the next version of NAME.
+- ``publish NAME [FILE]``: publishes FILE (or stdin) as the next version of NAME,
+  within ``PROMPT_MAX_BYTES`` and ``PROMPT_MAX_VERSIONS`` (as the API does).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from app.cli import add_group
-from app.services.prompts import PROMPTS_DIR, PromptError, PromptStore
+from app.core.config import get_settings
+from app.services.prompts import PROMPTS_DIR, PromptError, PromptStore, PublishLimits
 
 
 def register(subparsers: Any) -> None:
@@ -103,19 +105,23 @@ async def check_prompts(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_source(source: str) -> str:
+def _read_source(source: str, max_bytes: int) -> str:
+    # One character more than the limit is enough for the store to refuse it by size.
     if source == "-":
-        return sys.stdin.read()
-    return Path(source).read_text(encoding="utf-8")
+        return sys.stdin.read(max_bytes + 1)
+    with Path(source).open(encoding="utf-8") as handle:
+        return handle.read(max_bytes + 1)
 
 
 async def publish_prompt(args: argparse.Namespace) -> int:
     """Publish a file (or stdin) as the next version; prints its ref (``name@vN``)."""
-    store = PromptStore(args.dir)
+    settings = get_settings()
+    limits = PublishLimits(settings.prompt_max_bytes, settings.prompt_max_versions)
+    store = PromptStore(args.dir, limits=limits)
     try:
-        text = _read_source(args.file)
+        text = _read_source(args.file, limits.max_bytes)
         prompt = store.publish(args.name, text)
-    except (PromptError, OSError) as exc:
+    except (PromptError, OSError, UnicodeDecodeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(prompt.ref)

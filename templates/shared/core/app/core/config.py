@@ -31,6 +31,20 @@ class Settings(BaseSettings):
         gt=0,
         description="Largest request body accepted (chunked bodies too); larger ones get 413.",
     )
+    prompt_max_bytes: int = Field(
+        default=65_536, gt=0, description="Largest prompt version that may be published (413)."
+    )
+    prompt_max_versions: int = Field(
+        default=100, gt=0, description="Most published versions one prompt may have (409)."
+    )
+    prompt_publishes_per_minute: int = Field(
+        default=10, gt=0, description="Prompt publishes per workspace per minute via the API (429)."
+    )
+    body_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Time a client has to send a whole request body; slower ones get 408.",
+    )
 
     @field_validator("log_level")
     @classmethod

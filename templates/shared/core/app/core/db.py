@@ -21,6 +21,9 @@ from sqlalchemy.ext.asyncio import (
 
 SQLITE_DRIVER = "aiosqlite"
 POSTGRES_DRIVER = "psycopg"
+# Seconds to wait for a new PostgreSQL connection, and for a free one from the pool.
+CONNECT_TIMEOUT_SECONDS = 5
+POOL_TIMEOUT_SECONDS = 10
 
 
 def driver_url(url: str) -> str:
@@ -54,8 +57,15 @@ def create_engine_for(url: str) -> AsyncEngine:
         engine = create_async_engine(driver_url(url))
         event.listen(engine.pool, "connect", _sqlite_pragmas)
         return engine
-    # Server databases drop idle connections; check each one before use.
-    return create_async_engine(driver_url(url), pool_pre_ping=True)
+    # Server databases drop idle connections, and restart: check each connection before
+    # use (a dead one is replaced, so the app recovers without a restart), and give up
+    # connecting after a few seconds so an unreachable server is a quick 503.
+    return create_async_engine(
+        driver_url(url),
+        pool_pre_ping=True,
+        pool_timeout=POOL_TIMEOUT_SECONDS,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+    )
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

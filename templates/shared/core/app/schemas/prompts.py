@@ -35,7 +35,8 @@ class PublishPromptBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     name: str = Field(min_length=1, max_length=64)
-    text: str = Field(min_length=1, max_length=200_000)
+    # PROMPT_MAX_BYTES (413) is the real limit; this only bounds what is validated.
+    text: str = Field(min_length=1, max_length=1_048_576)
 
 
 class PublishedPrompt(BaseModel):

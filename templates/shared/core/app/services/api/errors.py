@@ -12,6 +12,11 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
 from app.schemas.errors import AttemptSummary, ErrorBody, ErrorDetail, FieldProblem
 from app.services.llm.errors import (
     AllProvidersFailed,
@@ -27,11 +32,24 @@ from app.services.prompts import (
     PromptFormatError,
     PromptIntegrityError,
     PromptNotFoundError,
+    PromptTooLargeError,
     PromptVariableError,
+    PromptVersionLimitError,
 )
 from app.services.usage.errors import CapExceeded, UsageError
 
 logger = logging.getLogger(__name__)
+
+# Bounds on what an error body may echo of the request: a small input that expands
+# (YAML aliases, a list of 100,000 bad items) must not become a huge answer.
+MAX_MESSAGE_CHARS = 500
+MAX_FIELD_CHARS = 200
+MAX_LISTED_FIELDS = 20
+# All request header fields together (names and values): this API's own headers are
+# small, and a server in front may refuse less with its own (non-JSON) page.
+MAX_HEADER_BYTES = 8 * 1024
+# What a 503 for a dependency that went away tells clients to wait before retrying.
+DEPENDENCY_RETRY_AFTER_SECONDS = 5
 
 # The error "type" for each status (the class of failure; ``code`` says which one).
 ERROR_TYPES: dict[int, str] = {
@@ -41,11 +59,13 @@ ERROR_TYPES: dict[int, str] = {
     403: "permission_error",
     404: "not_found_error",
     405: "invalid_request_error",
+    408: "request_timeout",
     409: "conflict_error",
     413: "request_too_large",
     415: "invalid_request_error",
     422: "invalid_request_error",
     429: "rate_limit_error",
+    431: "request_too_large",
     500: "api_error",
     501: "not_implemented",
     502: "upstream_error",
@@ -79,12 +99,13 @@ class ApiError(Exception):
         details: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
+        message = clip(message, MAX_MESSAGE_CHARS)
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
-        self.param = param
-        self.fields = list(fields) if fields is not None else None
+        self.param = clip(param, MAX_FIELD_CHARS) if param is not None else None
+        self.fields = list(fields)[:MAX_LISTED_FIELDS] if fields is not None else None
         self.attempts = list(attempts) if attempts is not None else None
         self.details = dict(details) if details else None
         self.headers = dict(headers or {})
@@ -107,6 +128,13 @@ class ApiError(Exception):
     def to_json(self) -> dict[str, Any]:
         """The body as JSON-able data (unset optional members left out)."""
         return self.body().model_dump(mode="json", exclude_none=True)
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, marked when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 3] + "..."
 
 
 # -- constructors for the failures the web layer itself detects ------------------------
@@ -143,6 +171,23 @@ def body_too_large(max_bytes: int) -> ApiError:
     )
 
 
+def headers_too_large(size: int) -> ApiError:
+    """431: the request's header fields are larger than ``MAX_HEADER_BYTES`` together."""
+    return ApiError(
+        431,
+        "headers_too_large",
+        f"The request headers are larger than {MAX_HEADER_BYTES} bytes together.",
+        details={"max_bytes": MAX_HEADER_BYTES, "size": size},
+        headers={"Connection": "close"},
+    )
+
+
+def check_header_size(size: int) -> None:
+    """431 when ``size`` (header names and values, in bytes) is over the limit."""
+    if size > MAX_HEADER_BYTES:
+        raise headers_too_large(size)
+
+
 def unsupported_media_type(content_type: str | None) -> ApiError:
     """415: the body is not declared as JSON."""
     given = content_type or "none"
@@ -175,6 +220,27 @@ def billing_webhook_not_ready() -> ApiError:
     )
 
 
+def request_timeout(seconds: float) -> ApiError:
+    """408: the client sent its body too slowly; the connection is closed."""
+    return ApiError(
+        408,
+        "request_timeout",
+        f"The request body did not arrive within {seconds:g} seconds.",
+        details={"timeout_seconds": seconds},
+        headers={"Connection": "close"},
+    )
+
+
+def dependency_unavailable(dependency: str) -> ApiError:
+    """503 with ``Retry-After``: the database or Redis cannot be reached right now."""
+    return ApiError(
+        503,
+        f"{dependency}_unavailable",
+        f"The service's {dependency} is unavailable right now; retry in a moment.",
+        headers={"Retry-After": str(DEPENDENCY_RETRY_AFTER_SECONDS)},
+    )
+
+
 def internal_error() -> ApiError:
     """500, with nothing of the failure's details."""
     return ApiError(500, "internal_error", "Something went wrong on our side; please retry.")
@@ -198,14 +264,17 @@ def invalid_fields(errors: Sequence[Mapping[str, Any]]) -> ApiError:
         return malformed_json()
     problems = [
         FieldProblem(
-            field=_field_path(error.get("loc", ())),
-            message=str(error.get("msg", "invalid")),
-            type=str(error.get("type", "value_error")),
+            field=clip(_field_path(error.get("loc", ())), MAX_FIELD_CHARS),
+            message=clip(str(error.get("msg", "invalid")), MAX_FIELD_CHARS),
+            type=clip(str(error.get("type", "value_error")), MAX_FIELD_CHARS),
         )
-        for error in errors
+        # Only the listed ones are built: the rest are counted, never rendered.
+        for error in errors[:MAX_LISTED_FIELDS]
     ]
     first = problems[0].field if problems else None
     summary = "; ".join(f"{p.field}: {p.message}" for p in problems[:5])
+    if len(errors) > MAX_LISTED_FIELDS:
+        summary = f"{len(errors)} invalid fields, the first {MAX_LISTED_FIELDS} listed; {summary}"
     return ApiError(
         422, "invalid_fields", f"Invalid request: {summary}", param=first, fields=problems
     )
@@ -214,6 +283,15 @@ def invalid_fields(errors: Sequence[Mapping[str, Any]]) -> ApiError:
 def malformed_json() -> ApiError:
     """400: the body is not valid JSON."""
     return bad_request("malformed_json", "The request body is not valid JSON.")
+
+
+def invalid_unicode() -> ApiError:
+    """400: the body's JSON strings hold a lone surrogate escape, which no text encodes."""
+    return bad_request(
+        "invalid_unicode",
+        "The request contains a lone surrogate escape (such as \\ud800) in a string; "
+        "send valid Unicode text.",
+    )
 
 
 # -- the mapping table for exceptions raised by the services ------------------------
@@ -289,6 +367,12 @@ def _prompt_error(exc: Exception, owner: bool) -> ApiError:
         return not_found("unknown_prompt", message, param="name")
     if isinstance(exc, PromptVariableError):
         return ApiError(422, "invalid_variables", message, param="variables")
+    if isinstance(exc, PromptTooLargeError):
+        details = {"max_bytes": exc.max_bytes}
+        return ApiError(413, "prompt_too_large", message, param="text", details=details)
+    if isinstance(exc, PromptVersionLimitError):
+        details = {"max_versions": exc.max_versions}
+        return ApiError(409, "prompt_version_limit", message, param="name", details=details)
     if isinstance(exc, PromptFormatError):
         return ApiError(422, "invalid_prompt", message, param="text")
     if not isinstance(exc, PromptIntegrityError):
@@ -297,6 +381,23 @@ def _prompt_error(exc: Exception, owner: bool) -> ApiError:
     # An edited published version is an operator's problem; its path stays in the log.
     logger.error("prompt catalogue is inconsistent: %s", exc)
     return ApiError(500, "prompt_unavailable", "This workflow's prompt is unavailable right now.")
+
+
+def _database_error(exc: DBAPIError, owner: bool) -> ApiError:
+    # Lost connections (server gone, restarting, pool exhausted) are the database
+    # being unavailable; the pool pre-pings, so the next request after it returns
+    # works again without a restart. Anything else (a constraint, a bad query) is our bug.
+    if isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated:
+        logger.warning("database unavailable: %s", type(exc.orig or exc).__name__)
+        return dependency_unavailable("database")
+    logger.error("database error", exc_info=exc)
+    return internal_error()
+
+
+def _redis_error(exc: Exception, owner: bool) -> ApiError:
+    # Rate limits and the cache fail open without Redis; this covers any other use.
+    logger.warning("redis unavailable: %s", type(exc).__name__)
+    return dependency_unavailable("redis")
 
 
 # Exception class -> converter(exc, caller_is_owner); the most specific class in the
@@ -311,6 +412,13 @@ _TABLE: dict[type[BaseException], Callable[[Any, bool], ApiError]] = {
     PromptFormatError: _prompt_error,
     PromptIntegrityError: _prompt_error,
     PromptError: _prompt_error,
+    DBAPIError: _database_error,
+    PoolTimeoutError: lambda exc, owner: dependency_unavailable("database"),
+    RedisConnectionError: _redis_error,
+    RedisTimeoutError: _redis_error,
+    # JSON allows "\ud800", Python decodes it, and text that holds it cannot be encoded
+    # (hashed, stored, sent on): the client's input, not our failure.
+    UnicodeEncodeError: lambda exc, owner: invalid_unicode(),
 }
 
 

@@ -17,7 +17,7 @@ from app.services.cache import ResponseCache, build_response_cache
 from app.services.llm.settings import GatewaySettings
 from app.services.llm.types import ChatGateway
 from app.services.llm_gateway import LLMGateway, create_gateway
-from app.services.prompts import PROMPTS_DIR, PromptStore
+from app.services.prompts import PROMPTS_DIR, PromptStore, PublishLimits
 from app.services.usage.accounts import Accounts
 from app.services.usage.ratelimit import RateLimiter, rate_limiter_for
 from app.services.usage.service import UsageService
@@ -95,7 +95,10 @@ async def open_runtime(settings: Settings, options: RuntimeOptions | None = None
         db=db,
         accounts=Accounts(db),
         usage=usage,
-        prompts=PromptStore(options.prompts_root or PROMPTS_DIR),
+        prompts=PromptStore(
+            options.prompts_root or PROMPTS_DIR,
+            limits=PublishLimits(settings.prompt_max_bytes, settings.prompt_max_versions),
+        ),
         cache=cache,
         limiter=limiter,
         max_body_bytes=max_body_bytes(settings, options),

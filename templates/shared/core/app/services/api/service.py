@@ -46,12 +46,13 @@ from app.schemas.prompts import (
 from app.schemas.usage import UsageReport
 from app.services.api import reports, sse
 from app.services.api.auth import Caller, authenticate
-from app.services.api.errors import ApiError, forbidden, not_found, to_api_error
+from app.services.api.errors import ApiError, bad_request, forbidden, not_found, to_api_error
 from app.services.api.headers import RateLimitState
 from app.services.api.runtime import Runtime
 from app.services.cache import CacheQuery, cache_mode_from_request
 from app.services.llm.types import ChatRequest, ChatResult, Message, StreamEnd, TextDelta
 from app.services.prompts import PromptVersion
+from app.services.prompts.publishing import publish_rate_limited
 from app.services.usage.budget import UsageWarningInfo
 from app.services.usage.errors import RateLimited
 from app.services.usage.money import usd_text
@@ -318,15 +319,22 @@ class ApiService:
             )
         return PromptList(data=data)
 
-    def publish_prompt(self, caller: Caller, body: PublishPromptBody) -> PublishedPrompt:
-        """Publish a new version of an existing prompt (owners only)."""
+    async def publish_prompt(self, caller: Caller, body: PublishPromptBody) -> PublishedPrompt:
+        """Publish a new version of an existing prompt (owners only, rate-limited)."""
         caller.require_owner("publish prompts")
         store = self.runtime.prompts
         if body.name not in store.published():
             raise not_found(
                 "unknown_prompt", f"There is no prompt named {body.name}.", param="name"
             )
-        version = store.publish(body.name, body.text)
+        version = await publish_rate_limited(
+            store,
+            self.runtime.limiter,
+            workspace_id=caller.workspace_id,
+            name=body.name,
+            text=body.text,
+            per_minute=self.runtime.settings.prompt_publishes_per_minute,
+        )
         return PublishedPrompt(
             name=version.name, version=version.version, ref=version.ref, sha256=version.sha256
         )
@@ -360,6 +368,9 @@ class ApiService:
         headers: Mapping[str, str],
         cache: str | None,
     ) -> Prepared:
+        unsupported = body.unsupported()
+        if unsupported is not None:
+            raise bad_request(unsupported.code, unsupported.message, param=unsupported.param)
         metadata = body.metadata or {}
         lowered = {name.lower(): value for name, value in headers.items()}
         workflow = _workflow(lowered.get(WORKFLOW_HEADER) or metadata.get("workflow"))

@@ -3,6 +3,8 @@
 Both backends store opaque entries under string keys with a TTL, and per-index
 "recent vectors" (the newest ``max_entries`` of an index, each with its own
 expiry). Keys arrive already namespaced per workspace by the cache service.
+A Redis that cannot be reached raises ``CacheBackendError`` (counted as degraded):
+the cache service answers a miss and stores nothing, so the call still runs.
 """
 
 from __future__ import annotations
@@ -13,16 +15,23 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from app.services.health import note_degraded
 
 Vector = tuple[float, ...]
 
 
 class CacheBackendError(Exception):
     """The backend could not be reached or answered wrongly; the cache treats it as a miss."""
+
+
+# After a failure, Redis is left alone this long (every operation a miss meanwhile),
+# so an unreachable Redis costs a timeout now and then, not on every call.
+REDIS_REST_SECONDS = 1.0
 
 
 class CacheBackend(Protocol):
@@ -147,23 +156,37 @@ class RedisCacheBackend:
         self._client = client
         self._prefix = prefix
         self._owns_client = owns_client
+        self._rest_until = 0.0
+
+    def _check_available(self) -> None:
+        if self._rest_until > time.monotonic():
+            note_degraded("cache")
+            raise CacheBackendError("redis failed a moment ago; not retried yet")
+
+    def _unavailable(self, message: str) -> CacheBackendError:
+        # Counted for the health probes: the cache fails open (a miss, nothing stored).
+        self._rest_until = time.monotonic() + REDIS_REST_SECONDS
+        note_degraded("cache")
+        return CacheBackendError(message)
 
     async def get(self, key: str) -> bytes | None:
         """The entry under ``key``, or None if absent or expired."""
+        self._check_available()
         try:
             value = await self._client.get(self._prefix + key)
         except (RedisError, OSError) as exc:
-            raise CacheBackendError(f"redis get failed: {exc}") from exc
+            raise self._unavailable(f"redis get failed: {exc}") from exc
         if value is None:
             return None
         return value.encode() if isinstance(value, str) else bytes(value)
 
     async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
         """Store ``value`` under ``key`` for ``ttl_seconds`` (millisecond precision)."""
+        self._check_available()
         try:
             await self._client.set(self._prefix + key, value, px=max(1, round(ttl_seconds * 1000)))
         except (RedisError, OSError) as exc:
-            raise CacheBackendError(f"redis set failed: {exc}") from exc
+            raise self._unavailable(f"redis set failed: {exc}") from exc
 
     async def add_vector(
         self, index: str, member: str, vector: Vector, ttl_seconds: float, max_entries: int
@@ -173,6 +196,7 @@ class RedisCacheBackend:
         # Scores are expiry times in microseconds (exact in a double until year 2255):
         # fine enough that entries added one after another never tie, so trimming by
         # rank always drops the oldest.
+        self._check_available()
         now_us = time.time_ns() // 1000
         ttl_us = max(1000, round(ttl_seconds * 1_000_000))
         try:
@@ -183,18 +207,20 @@ class RedisCacheBackend:
                 pipe.pexpire(key, ttl_us // 1000)  # the index lives as long as its newest member
                 await pipe.execute()
         except (RedisError, OSError) as exc:
-            raise CacheBackendError(f"redis vector add failed: {exc}") from exc
+            raise self._unavailable(f"redis vector add failed: {exc}") from exc
 
     async def vectors(self, index: str) -> list[tuple[str, Vector]]:
         """The unexpired members of ``index`` and their vectors."""
+        self._check_available()
         now_us = time.time_ns() // 1000
         try:
             raw = await self._client.zrangebyscore(self._prefix + index, f"({now_us}", "+inf")
         except (RedisError, OSError) as exc:
-            raise CacheBackendError(f"redis vector read failed: {exc}") from exc
-        result = []
+            raise self._unavailable(f"redis vector read failed: {exc}") from exc
+        result: list[tuple[str, Vector]] = []
         for item in raw:
-            member, _, packed = _text(item).partition(":")
+            # Plain members (no WITHSCORES): each is bytes, or str with decode_responses.
+            member, _, packed = _text(cast(bytes | str, item)).partition(":")
             try:
                 result.append((member, _unpack(packed)))
             except (ValueError, struct.error):

@@ -11,6 +11,8 @@ from app.services.llm.types import Message, Usage, UsageSource
 _PER_TOKEN = Decimal(1_000_000)
 CHARS_PER_TOKEN = 4  # the usual rule of thumb for English text and common tokenizers
 MESSAGE_OVERHEAD_TOKENS = 4  # role markers and separators around each message
+# Reply priming and wrappers a provider adds once per request (OpenAI adds 3).
+REQUEST_OVERHEAD_TOKENS = 8
 
 
 def estimate_tokens(text: str) -> int:
@@ -21,6 +23,26 @@ def estimate_tokens(text: str) -> int:
 def estimate_input_tokens(messages: Iterable[Message]) -> int:
     """A provider-independent estimate of a prompt's size, used when none is reported."""
     return sum(estimate_tokens(m.content) + MESSAGE_OVERHEAD_TOKENS for m in messages)
+
+
+def max_tokens(text: str) -> int:
+    """An upper bound on the tokens ``text`` takes with any catalog model: its UTF-8 bytes.
+
+    Every model family the gateway serves tokenizes bytes: byte-level BPE (OpenAI,
+    Anthropic, DeepSeek, Llama, Qwen, Mistral) or SentencePiece with byte fallback
+    (Gemini, Gemma), so each token stands for at least one byte. English averages
+    about four bytes per token and CJK about three, so the bound over-counts typical
+    text; only dense text (rare characters, random bytes) comes near it. A real
+    tokenizer (tiktoken) would be tighter but downloads its vocabulary at run time.
+    """
+    return len(text.encode("utf-8"))
+
+
+def max_input_tokens(messages: Iterable[Message]) -> int:
+    """An upper bound on a prompt's input tokens (for reservations: never undershoots)."""
+    return REQUEST_OVERHEAD_TOKENS + sum(
+        max_tokens(m.content) + MESSAGE_OVERHEAD_TOKENS for m in messages
+    )
 
 
 def cost_usd(usage: Usage, price: ModelPrice) -> Decimal | None:

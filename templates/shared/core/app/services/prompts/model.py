@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+import reprlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -41,6 +42,14 @@ PLACEHOLDER_RE = re.compile(r"\$(\$?)\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
 # Jinja/Mustache-style double braces: not this format's syntax, reported as an error.
 DOUBLE_BRACE_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 FRONT_MATTER_KEYS = ("description", "model", "temperature", "max_output_tokens", "variables")
+# Front matter is a few hints: it never needs more than this, or deeper nesting.
+MAX_FRONT_MATTER_BYTES = 16 * 1024
+MAX_FRONT_MATTER_DEPTH = 8
+QUOTED_RE = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
+# Error messages quote the input: at most this much of one value, this many names.
+MAX_QUOTED_CHARS = 60
+MAX_QUOTED_NAMES = 5
+MAX_NAME_CHARS = 40
 
 
 class PromptError(Exception):
@@ -61,6 +70,22 @@ class PromptNotFoundError(PromptError):
 
 class PromptIntegrityError(PromptError):
     """A published version's file no longer matches its hash in the lock file."""
+
+
+class PromptTooLargeError(PromptFormatError):
+    """A version to publish is over the size limit (``PROMPT_MAX_BYTES``)."""
+
+    def __init__(self, message: str, max_bytes: int) -> None:
+        super().__init__(message)
+        self.max_bytes = max_bytes
+
+
+class PromptVersionLimitError(PromptError):
+    """A prompt already has as many versions as allowed (``PROMPT_MAX_VERSIONS``)."""
+
+    def __init__(self, message: str, max_versions: int) -> None:
+        super().__init__(message)
+        self.max_versions = max_versions
 
 
 def content_sha256(text: str) -> str:
@@ -126,13 +151,13 @@ class PromptVersion:
         unknown = sorted(set(given) - set(declared))
         if unknown:
             raise PromptVariableError(
-                f"{self.ref} does not declare variable(s) {', '.join(unknown)} "
+                f"{self.ref} does not declare variable(s) {listed(unknown)} "
                 f"(declared: {', '.join(declared) or 'none'}; see {self.path})"
             )
         missing = sorted(n for n, v in declared.items() if v.required and n not in given)
         if missing:
             raise PromptVariableError(
-                f"{self.ref} needs variable(s) {', '.join(missing)} (declared in {self.path})"
+                f"{self.ref} needs variable(s) {listed(missing)} (declared in {self.path})"
             )
         values: dict[str, str] = {
             n: v.default for n, v in declared.items() if v.default is not None
@@ -140,7 +165,7 @@ class PromptVersion:
         for key, value in given.items():
             if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
                 raise PromptVariableError(
-                    f"{self.ref}: variable {key} must be text or a number, "
+                    f"{self.ref}: variable {quoted(key)} must be text or a number, "
                     f"not {type(value).__name__}"
                 )
             values[key] = str(value)
@@ -177,6 +202,81 @@ class PromptVersion:
         )
 
 
+_REPR = reprlib.Repr()  # keyword arguments need Python 3.12
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict = 2, 4, 4
+_REPR.maxstring = _REPR.maxother = MAX_QUOTED_CHARS
+
+
+def quoted(value: object) -> str:
+    """``repr(value)``, cut to ``MAX_QUOTED_CHARS``: errors echo input, never amplify it."""
+    text = _REPR.repr(value)
+    return text if len(text) <= MAX_QUOTED_CHARS else text[: MAX_QUOTED_CHARS - 1] + "…"
+
+
+def listed(names: Iterable[object]) -> str:
+    """The first ``MAX_QUOTED_NAMES`` names, comma-separated, with a count of the rest."""
+    items = [str(name) for name in names]
+    shown = ", ".join(
+        name if len(name) <= MAX_NAME_CHARS else name[: MAX_NAME_CHARS - 1] + "…"
+        for name in items[:MAX_QUOTED_NAMES]
+    )
+    rest = len(items) - MAX_QUOTED_NAMES
+    return shown + (f" and {rest} more" if rest > 0 else "")
+
+
+def _refuse_amplification(text: str) -> None:
+    """Raise ValueError for YAML anchors, aliases or deep nesting, from the events alone.
+
+    An alias repeats a node without repeating its text, so a few hundred bytes can
+    stand for millions of values (the "billion laughs"); deep nesting recurses.
+    Hints never need either. Events are read before anything is built.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = f" (front matter line {event.start_mark.line + 1})" if event.start_mark else ""
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise ValueError("YAML anchors and aliases (& and *) are not allowed" + line)
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_FRONT_MATTER_DEPTH:
+                raise ValueError(f"nested deeper than {MAX_FRONT_MATTER_DEPTH} levels" + line)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _bracket_depth(text: str) -> int:
+    """How deep ``[`` and ``{`` nest outside quoted strings (an upper bound for YAML's)."""
+    depth = deepest = 0
+    for char in QUOTED_RE.sub("", text):
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def _load_front_matter(text: str, source: str) -> object:
+    if len(text.encode("utf-8")) > MAX_FRONT_MATTER_BYTES:
+        raise PromptFormatError(
+            f"{source}: front matter is larger than {MAX_FRONT_MATTER_BYTES} bytes"
+        )
+    # PyYAML's scanner looks far ahead on a line of open brackets: refuse those first.
+    if _bracket_depth(text) > MAX_FRONT_MATTER_DEPTH:
+        raise PromptFormatError(
+            f"{source}: front matter: nested deeper than {MAX_FRONT_MATTER_DEPTH} levels"
+        )
+    try:
+        _refuse_amplification(text)
+        return yaml.safe_load(text)
+    except ValueError as exc:
+        raise PromptFormatError(f"{source}: front matter: {exc}") from None
+    except yaml.YAMLError as exc:
+        # PyYAML quotes a short snippet of the input; bound it anyway.
+        detail = str(exc)[:300]
+        raise PromptFormatError(f"{source}: front matter is not valid YAML: {detail}") from None
+
+
 def _split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.startswith("---\n"):
@@ -186,10 +286,7 @@ def _split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
         end = len(text) - 4
     if end == -1:
         raise PromptFormatError(f"{source}: front matter opened with --- is never closed")
-    try:
-        meta = yaml.safe_load(text[4 : end + 1])
-    except yaml.YAMLError as exc:
-        raise PromptFormatError(f"{source}: front matter is not valid YAML: {exc}") from exc
+    meta = _load_front_matter(text[4 : end + 1], source)
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -209,7 +306,7 @@ def _variables(raw: object, source: str) -> tuple[Variable, ...]:
     result = []
     for name, default in items:
         if not isinstance(name, str) or not VARIABLE_RE.fullmatch(name):
-            raise PromptFormatError(f"{source}: variable name {name!r} is not an identifier")
+            raise PromptFormatError(f"{source}: variable name {quoted(name)} is not an identifier")
         if default is not None and not isinstance(default, str | int | float):
             raise PromptFormatError(f"{source}: default of variable {name} must be text")
         result.append(Variable(name, None if default is None else str(default)))
@@ -219,7 +316,7 @@ def _variables(raw: object, source: str) -> tuple[Variable, ...]:
 def _optional(meta: dict[str, Any], key: str, kind: type | tuple[type, ...], source: str) -> Any:
     value = meta.get(key)
     if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
-        raise PromptFormatError(f"{source}: {key} has the wrong type ({value!r})")
+        raise PromptFormatError(f"{source}: {key} has the wrong type ({quoted(value)})")
     return value
 
 
@@ -227,10 +324,10 @@ def parse_prompt(text: str, *, name: str, version: int, path: Path) -> PromptVer
     """Parse and validate one prompt file's ``text`` (nothing is checked against the lock)."""
     source = str(path)
     meta, body = _split_front_matter(text, source)
-    unknown = sorted(set(meta) - set(FRONT_MATTER_KEYS))
+    unknown = sorted(map(str, set(meta) - set(FRONT_MATTER_KEYS)))
     if unknown:
         raise PromptFormatError(
-            f"{source}: unknown front matter key(s) {', '.join(map(str, unknown))} "
+            f"{source}: unknown front matter key(s) {listed(unknown)} "
             f"(allowed: {', '.join(FRONT_MATTER_KEYS)})"
         )
     body = body.strip()
@@ -242,16 +339,16 @@ def parse_prompt(text: str, *, name: str, version: int, path: Path) -> PromptVer
     braced = sorted(set(DOUBLE_BRACE_RE.findall(body)))
     if braced:
         raise PromptFormatError(
-            f"{source}: double-brace placeholder(s) {', '.join(braced)}: this format's "
-            "placeholders are written like ${" + braced[0] + "}"
+            f"{source}: double-brace placeholder(s) {listed(braced)}: this format's "
+            "placeholders are written like ${" + braced[0][:MAX_QUOTED_CHARS] + "}"
         )
     if used - declared:
         raise PromptFormatError(
-            f"{source}: body uses undeclared variable(s) {', '.join(sorted(used - declared))}"
+            f"{source}: body uses undeclared variable(s) {listed(sorted(used - declared))}"
         )
     if declared - used:
         raise PromptFormatError(
-            f"{source}: declared variable(s) {', '.join(sorted(declared - used))} are never used"
+            f"{source}: declared variable(s) {listed(sorted(declared - used))} are never used"
         )
     temperature = _optional(meta, "temperature", (int, float), source)
     max_tokens = _optional(meta, "max_output_tokens", int, source)

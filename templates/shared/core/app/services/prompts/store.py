@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
+import stat
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -37,7 +38,9 @@ from app.services.prompts.model import (
     PromptFormatError,
     PromptIntegrityError,
     PromptNotFoundError,
+    PromptTooLargeError,
     PromptVersion,
+    PromptVersionLimitError,
     content_sha256,
     format_ref,
     parse_prompt,
@@ -54,6 +57,19 @@ _LOCK_ABOUT = (
 )
 
 LockTable = dict[str, dict[int, str]]  # prompt name -> version -> sha256
+
+# Defaults of PROMPT_MAX_BYTES and PROMPT_MAX_VERSIONS (see app/core/config.py).
+DEFAULT_MAX_PROMPT_BYTES = 64 * 1024
+DEFAULT_MAX_PROMPT_VERSIONS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class PublishLimits:
+    """How large one version may be, and how many versions one prompt may have."""
+
+    max_bytes: int = DEFAULT_MAX_PROMPT_BYTES
+    max_versions: int = DEFAULT_MAX_PROMPT_VERSIONS
+
 
 _PUBLISH_GUARD = threading.Lock()
 
@@ -105,8 +121,9 @@ class PromptStore:
     (a deploy restarts the process); ``reload()`` forgets them.
     """
 
-    def __init__(self, root: Path = PROMPTS_DIR) -> None:
+    def __init__(self, root: Path = PROMPTS_DIR, *, limits: PublishLimits | None = None) -> None:
         self.root = root
+        self.limits = limits or PublishLimits()
         self.lock_path = root / LOCK_FILE
         self.experiments_path = root / EXPERIMENTS_FILE
         self._lock: LockTable | None = None
@@ -285,8 +302,18 @@ class PromptStore:
         ``text`` (publishing a draft); otherwise it is an error, as is a body
         identical to the latest version. Publishing does not route traffic: that is
         the experiments file's job (a prompt without an entry serves its latest).
+
+        Raises PromptTooLargeError over ``limits.max_bytes`` (checked before any
+        parsing) and PromptVersionLimitError when ``limits.max_versions`` are published.
         """
         _check_name(name)
+        size = len(text.encode("utf-8"))
+        if size > self.limits.max_bytes:
+            raise PromptTooLargeError(
+                f"a prompt version may be at most {self.limits.max_bytes} bytes "
+                f"(PROMPT_MAX_BYTES); this one is {size}",
+                self.limits.max_bytes,
+            )
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         text = text if text.endswith("\n") else text + "\n"
         self.root.mkdir(parents=True, exist_ok=True)
@@ -298,6 +325,12 @@ class PromptStore:
     def _publish_locked(self, name: str, text: str) -> PromptVersion:
         lock = self._read_lock()
         versions = lock.setdefault(name, {})
+        if len(versions) >= self.limits.max_versions:
+            raise PromptVersionLimitError(
+                f"prompt {name} already has {len(versions)} published versions, the most "
+                f"allowed (PROMPT_MAX_VERSIONS={self.limits.max_versions})",
+                self.limits.max_versions,
+            )
         version = max(versions, default=0) + 1
         path = self.path_of(name, version)
         prompt = parse_prompt(text, name=name, version=version, path=path)
@@ -366,14 +399,22 @@ class PromptStore:
                 if versions
             },
         }
-        # Write a sibling and rename: readers never see a half-written lock.
-        fd, tmp = tempfile.mkstemp(prefix=".prompts.lock.", dir=self.root)
+        # Write a sibling and rename: readers never see a half-written lock. The
+        # sibling gets the lock's current mode (a new lock: the umask's), not 0600.
         try:
+            mode: int | None = stat.S_IMODE(self.lock_path.stat().st_mode)
+        except FileNotFoundError:
+            mode = None
+        tmp = self.root / f".{LOCK_FILE}.{secrets.token_hex(8)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            if mode is not None:
+                os.chmod(tmp, mode)
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(json.dumps(data, indent=2) + "\n")
             os.replace(tmp, self.lock_path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
 
     def _read_experiments(self) -> dict[str, Experiment]:

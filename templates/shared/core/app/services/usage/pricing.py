@@ -3,9 +3,9 @@
 The context check uses the gateway's own estimate (``app.services.llm.pricing``)
 and its rule (input plus the output asked for must fit the workflow), so the
 usage layer refuses exactly what routing would refuse, only earlier and with a
-413. The reservation uses a conservative input estimate instead (3 UTF-8 bytes per
-token, which also covers CJK text): over-reserving only delays an admission near
-the cap a little, under-reserving could let concurrent calls overshoot it.
+413. The reservation uses an upper bound instead (one token per UTF-8 byte, see
+``max_input_tokens``): over-reserving only delays an admission near the cap a
+little, under-reserving would let a call (and concurrent ones) overshoot it.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from decimal import Decimal
 from app.core.catalog import MODELS
 from app.core.catalog_types import ModelInfo, WorkflowInfo
 from app.services.llm.pricing import (
-    MESSAGE_OVERHEAD_TOKENS,
     cost_usd,
     estimate_input_tokens,
     max_cost_usd,
+    max_input_tokens,
 )
 from app.services.llm.types import ChatRequest, Usage
 from app.services.usage.entitlements import Entitlement
@@ -37,7 +37,7 @@ def context_tokens(request: ChatRequest, workflow: WorkflowInfo) -> int:
 
 def worst_case_input_tokens(request: ChatRequest) -> int:
     """An upper-bound token count for the request's messages (for reservations)."""
-    return sum(-(-len(m.content.encode()) // 3) + MESSAGE_OVERHEAD_TOKENS for m in request.messages)
+    return max_input_tokens(request.messages)
 
 
 def candidate_models(

@@ -7,11 +7,14 @@ not push the next allowed moment further away.
 
 Two backends: in-process memory (the default; one process) and Redis (one Lua
 script per check, atomic on the server, using the server's clock) for several
-workers or instances.
+workers or instances. When Redis cannot be reached, the Redis limiter fails open
+to its own in-process bucket (logged once per outage, counted): each process then
+enforces the limit alone until Redis answers again.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 import uuid
@@ -20,12 +23,24 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
 
 from app.core.catalog import PRODUCT_SLUG
 from app.core.flavour import Lock
+from app.services.health import note_degraded
+
+logger = logging.getLogger(__name__)
 
 # Redis keys of this product's buckets (several apps may share one Redis).
 REDIS_PREFIX = f"{PRODUCT_SLUG}:ratelimit:"
+# Every model call is checked: a dead Redis must cost milliseconds, not seconds of
+# redis-py's default retries with backoff.
+REDIS_TIMEOUT_SECONDS = 0.5
+# After a failure, Redis is left alone this long (the fallback answers meanwhile), so
+# an unreachable Redis costs a timeout now and then, not on every call.
+REDIS_REST_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,37 +155,96 @@ return tat - now
 
 
 class RedisRateLimiter:
-    """GCRA in Redis: one atomic script per check, so any number of processes agree."""
+    """GCRA in Redis: one atomic script per check, so any number of processes agree.
 
-    def __init__(self, redis: Redis, *, prefix: str = REDIS_PREFIX) -> None:
+    While Redis cannot be reached, checks go to ``fallback`` (this process's memory
+    by default): the API keeps answering, each process limiting on its own.
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        prefix: str = REDIS_PREFIX,
+        fallback: RateLimiter | None = None,
+    ) -> None:
         self._redis = redis
         self._prefix = prefix
         self._acquire = redis.register_script(GCRA_SCRIPT)
         self._peek = redis.register_script(PEEK_SCRIPT)
+        self._fallback = fallback or MemoryRateLimiter()
+        self._failing = False
+        self._rest_until = 0.0
+        self.fallback_checks = 0  # checks the fallback answered since start
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = REDIS_PREFIX) -> RedisRateLimiter:
-        """A limiter with its own connection pool to ``url``."""
-        return cls(Redis.from_url(url), prefix=prefix)
+        """A limiter with its own connection pool to ``url``, failing fast when it is down."""
+        client = Redis.from_url(
+            url,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            retry=Retry(NoBackoff(), 1),
+        )
+        return cls(client, prefix=prefix)
 
     async def acquire(self, key: str, *, per_minute: int, burst: int) -> RateDecision:
         """Admit (and count) one request, or say how long to wait."""
         interval, tolerance = _interval_and_tolerance(per_minute, burst)
-        allowed, ahead_us = await self._acquire(
-            keys=[self._prefix + key],
-            args=[round(interval * 1_000_000), round(tolerance * 1_000_000)],
-        )
+        if self._resting():
+            return await self._fallback.acquire(key, per_minute=per_minute, burst=burst)
+        try:
+            allowed, ahead_us = await self._acquire(
+                keys=[self._prefix + key],
+                args=[round(interval * 1_000_000), round(tolerance * 1_000_000)],
+            )
+        except (RedisError, OSError) as exc:
+            self._note_failure(exc)
+            return await self._fallback.acquire(key, per_minute=per_minute, burst=burst)
+        self._note_success()
         return _decision(bool(allowed), int(ahead_us) / 1_000_000, interval, tolerance, burst)
 
     async def peek(self, key: str, *, per_minute: int, burst: int) -> RateDecision:
         """The bucket's state without counting a request."""
         interval, tolerance = _interval_and_tolerance(per_minute, burst)
-        ahead = int(await self._peek(keys=[self._prefix + key])) / 1_000_000
+        if self._resting():
+            return await self._fallback.peek(key, per_minute=per_minute, burst=burst)
+        try:
+            ahead = int(await self._peek(keys=[self._prefix + key])) / 1_000_000
+        except (RedisError, OSError) as exc:
+            self._note_failure(exc)
+            return await self._fallback.peek(key, per_minute=per_minute, burst=burst)
+        self._note_success()
         return _decision(ahead <= tolerance, ahead, interval, tolerance, burst)
+
+    def _resting(self) -> bool:
+        if self._rest_until <= time.monotonic():
+            return False
+        self.fallback_checks += 1
+        note_degraded("rate_limit")
+        return True
+
+    def _note_failure(self, exc: BaseException) -> None:
+        self.fallback_checks += 1
+        note_degraded("rate_limit")
+        self._rest_until = time.monotonic() + REDIS_REST_SECONDS
+        if not self._failing:
+            # Once per outage, not once per request.
+            self._failing = True
+            logger.warning(
+                "Redis is unreachable (%s): rate limits fall back to this process's memory",
+                type(exc).__name__,
+            )
+
+    def _note_success(self) -> None:
+        if self._failing:
+            self._failing = False
+            logger.warning("Redis answers again: rate limits are shared again")
 
     async def close(self) -> None:
         """Close the connection pool."""
         await self._redis.aclose()
+        await self._fallback.close()
 
 
 def rate_limiter_for(redis_url: str | None, *, prefix: str = REDIS_PREFIX) -> RateLimiter:
