@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from app.core.catalog import PRODUCT_NAME
 from app.core.config import Settings, get_settings
+from app.core.logging import configure_logging
 from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, BodyTimeoutMiddleware, CallerHeadersMiddleware
 from app.routers import billing, chat, credit, health, llm_router, prompt_template, usage
@@ -21,6 +22,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app; tests pass their own ``Settings`` (and ``RuntimeOptions``)."""
     settings = settings or get_settings()
+    configure_logging(settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

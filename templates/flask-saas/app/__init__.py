@@ -13,6 +13,7 @@ from app.blueprints.prompt_template_bp import prompt_template_bp
 from app.blueprints.usage_bp import usage_bp
 from app.core.catalog import PRODUCT_NAME
 from app.core.config import Settings, get_settings
+from app.core.logging import configure_logging
 from app.services.api.runtime import RuntimeOptions, open_runtime
 from app.services.api.service import ApiService
 from app.web import install
@@ -21,6 +22,7 @@ from app.web import install
 def create_app(settings: Settings | None = None, *, options: RuntimeOptions | None = None) -> Flask:
     """Build the app; tests pass their own ``Settings`` (and ``RuntimeOptions``)."""
     settings = settings or get_settings()
+    configure_logging(settings.log_level)
     runtime = open_runtime(settings, options)
     app = Flask(__name__)
     app.config["PRODUCT_NAME"] = PRODUCT_NAME

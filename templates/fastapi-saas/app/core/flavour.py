@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -33,7 +33,7 @@ async def gather(*calls: Call[T]) -> list[T]:
 
 
 # Shielded work in flight, kept referenced until done (the loop only keeps weak refs).
-_shielded: set[asyncio.Future[object]] = set()
+_shielded: set[asyncio.Task[Any]] = set()
 
 
 async def shield(call: Call[T]) -> T:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from flask import Flask
 from flask.testing import FlaskClient
 
 
 def test_an_unexpected_error_is_a_bare_json_500(app: Flask) -> None:
     @app.get("/boom")
-    def boom() -> None:
+    def boom() -> NoReturn:
         raise RuntimeError("secret detail /srv/app.py")
 
     response = app.test_client().get("/boom")

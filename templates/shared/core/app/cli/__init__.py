@@ -1,8 +1,9 @@
 """Operator commands (``python -m app GROUP COMMAND``), one module per group.
 
-Each group module defines ``register(subparsers)`` that adds its commands; a
-command's handler takes the parsed arguments and returns an exit code. Results
-scripts need go to stdout; everything for humans goes to stderr.
+Each group module defines ``register(subparsers)`` that adds its commands, with
+help written for operators (``--help`` prints it as is); a command's handler takes
+the parsed arguments and returns an exit code. Results scripts need go to stdout;
+everything for humans goes to stderr.
 """
 
 from __future__ import annotations
@@ -11,15 +12,34 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
+from pydantic import ValidationError
+
+from app.core.config import get_settings
 from app.core.flavour import run
+from app.core.logging import configure_logging
 
 # Command groups, in the order `--help` lists them.
 GROUPS: tuple[str, ...] = ("db", "keys", "prompts")
 
+DESCRIPTION = "Operator commands for this app: the database, API keys and prompts."
+EPILOG = (
+    'Run "python -m app GROUP --help" for a group\'s commands. Output that scripts '
+    "read (a new key, JSON) goes to stdout; messages go to stderr. Settings come from "
+    "the environment and .env (DATABASE_URL, LOG_LEVEL)."
+)
+
+
+def add_group(subparsers: Any, name: str, help_text: str, description: str) -> Any:
+    """Add the command group ``name``; returns what its commands are added to."""
+    group = subparsers.add_parser(name, help=help_text, description=description)
+    return group.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
+    """The ``python -m app`` parser, with every group's commands."""
+    parser = argparse.ArgumentParser(prog="python -m app", description=DESCRIPTION, epilog=EPILOG)
     groups = parser.add_subparsers(dest="group", metavar="GROUP", required=True)
     for name in GROUPS:
         module = importlib.import_module(f"app.cli.{name}")
@@ -31,6 +51,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen command; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        configure_logging(get_settings().log_level)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        print(f"error: invalid settings: {problems}", file=sys.stderr)
+        return 2
     handler = args.handler
     try:
         return int(run(lambda: handler(args)))

@@ -13,6 +13,7 @@ import sys
 from datetime import timedelta
 from typing import Any
 
+from app.cli import add_group
 from app.core import migrate
 from app.core.config import get_settings
 from app.core.db import create_engine_for
@@ -23,23 +24,50 @@ from app.services.usage.tenancy import TenantDatabase
 
 def register(subparsers: Any) -> None:
     """Add the ``db`` group and its commands."""
-    group = subparsers.add_parser("db", help="migrate the database, sweep abandoned calls")
-    commands = group.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = add_group(
+        subparsers,
+        "db",
+        "migrate the database, sweep abandoned calls",
+        "Migrate the database (DATABASE_URL, or --url; SQLite ./app.db by "
+        "default) and close the calls a crashed process left pending.",
+    )
 
-    def add(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
-        parser = commands.add_parser(name, help=help_text, description=help_text)
+    def add(name: str, handler: Any, help_text: str, description: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = commands.add_parser(
+            name, help=help_text, description=description
+        )
         parser.add_argument("--url", help="database URL (default: DATABASE_URL, then SQLite)")
         parser.set_defaults(handler=handler)
         return parser
 
-    upgrade = add("upgrade", upgrade_db, "apply the migrations (to the latest by default)")
-    upgrade.add_argument("revision", nargs="?", default="head", help="target revision")
-    add("current", current_revision, "print the database's migration revision")
-    sweeping = add("sweep", sweep_db, "close abandoned calls, expire credit grants")
+    upgrade = add(
+        "upgrade",
+        upgrade_db,
+        "apply the migrations (to the latest by default)",
+        "Apply the migrations up to REVISION (the latest by default) and print the "
+        "revision the database is then at, on stderr.",
+    )
+    upgrade.add_argument(
+        "revision", nargs="?", default="head", help="target revision (default: head)"
+    )
+    add(
+        "current",
+        current_revision,
+        "print the database's migration revision",
+        "Print the revision the database is at on stdout (none before the first upgrade).",
+    )
+    sweeping = add(
+        "sweep",
+        sweep_db,
+        "close abandoned calls, expire credit grants",
+        "Close the calls a crashed process left pending, releasing what they held on the "
+        "cost cap and credits, and expire due credit grants. Run it every few minutes.",
+    )
     sweeping.add_argument(
         "--older-than-minutes",
         type=float,
         default=15.0,
+        metavar="MINUTES",
         help="a call pending for longer than this is abandoned (default: 15)",
     )
 

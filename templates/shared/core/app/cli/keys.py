@@ -13,6 +13,7 @@ import argparse
 import sys
 from typing import Any
 
+from app.cli import add_group
 from app.core.catalog import TIERS
 from app.core.config import get_settings
 from app.core.db import create_engine_for
@@ -29,8 +30,14 @@ from app.services.usage.tenancy import TenantDatabase
 
 def register(subparsers: Any) -> None:
     """Add the ``keys`` group and its commands."""
-    group = subparsers.add_parser("keys", help="create API keys (and their workspace and user)")
-    commands = group.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = add_group(
+        subparsers,
+        "keys",
+        "create API keys (and their workspace and user)",
+        "Create API keys. The key alone is printed on stdout, so a script "
+        "can capture it: KEY=$(python -m app keys create ...). It is stored hashed and "
+        "never shown again.",
+    )
     create = commands.add_parser(
         "create",
         help="create a key; prints only the key on stdout",

@@ -14,14 +14,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.cli import add_group
 from app.core.config import get_settings
 from app.services.prompts import PROMPTS_DIR, PromptError, PromptStore, PublishLimits
 
 
 def register(subparsers: Any) -> None:
     """Add the ``prompts`` group and its commands."""
-    group = subparsers.add_parser("prompts", help="list, check and publish prompt versions")
-    commands = group.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = add_group(
+        subparsers,
+        "prompts",
+        "list, check and publish prompt versions",
+        "List the prompt catalogue, check that no published version was "
+        "edited, and publish new versions (the files under app/prompts by default).",
+    )
 
     def add(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = commands.add_parser(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.core.logging import LEVELS
 
 
 class Settings(BaseSettings):
@@ -21,7 +23,9 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Enables Redis-backed limits and cache when set."
     )
-    log_level: str = "INFO"
+    log_level: str = Field(
+        default="INFO", description="Root log level: DEBUG, INFO, WARNING, ERROR or CRITICAL."
+    )
     max_body_bytes: int = Field(
         default=1_048_576,
         gt=0,
@@ -41,6 +45,14 @@ class Settings(BaseSettings):
         gt=0,
         description="Time a client has to send a whole request body; slower ones get 408.",
     )
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LEVELS:
+            raise ValueError(f"LOG_LEVEL must be one of {', '.join(LEVELS)}, not {value!r}")
+        return level
 
 
 @lru_cache

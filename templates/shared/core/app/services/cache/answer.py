@@ -15,6 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from app.services.llm.results import build_result
 from app.services.llm.types import (
     ChatResult,
     RoutingDecision,
@@ -57,15 +58,12 @@ class CachedAnswer:
 
     def to_result(self) -> ChatResult:
         """The hit as a gateway result: no attempts, zero provider cost and tokens."""
-        return ChatResult(
-            text=self.text,
-            model=self.model,
-            provider=CACHE_PROVIDER,
-            usage=Usage(source=UsageSource.reported),  # no provider tokens were used
-            cost_usd=Decimal(0),
-            attempts=(),
+        return build_result(
+            self.text,
             routing=RoutingDecision(strategy=CACHE_STRATEGY, candidates=(self.model,)),
             finish_reason=self.finish_reason,
+            model=self.model,
+            provider=CACHE_PROVIDER,
         )
 
     async def replay(self, *, chunk_chars: int = 48) -> AsyncIterator[StreamEvent]:

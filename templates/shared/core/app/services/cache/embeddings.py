@@ -80,4 +80,4 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     """Cosine similarity of two unit vectors (-1 when they cannot be compared)."""
     if not a or len(a) != len(b):
         return -1.0
-    return sum(map(operator.mul, a, b))
+    return float(sum(map(operator.mul, a, b)))

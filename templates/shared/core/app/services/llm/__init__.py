@@ -1,1 +1,4 @@
-"""The LLM gateway's parts (adapters, routing, keys, pricing); use ``app.services.llm_gateway``."""
+"""The LLM gateway's parts: routing, the cascade, calls, attempts, results, adapters.
+
+Callers use ``app.services.llm_gateway`` (``LLMGateway``, ``create_gateway``).
+"""

@@ -8,9 +8,31 @@ demos offline. Same input, same answer; token counts are estimated from the text
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
+from collections.abc import AsyncGenerator
+from decimal import Decimal
 
+from app.core.catalog_types import ModelInfo
+from app.core.flavour import sleep
+from app.services.llm.attempts import elapsed_ms
 from app.services.llm.pricing import estimate_input_tokens, estimate_tokens
-from app.services.llm.types import ChatRequest, Usage, UsageSource
+from app.services.llm.results import build_result
+from app.services.llm.routing import Route
+from app.services.llm.types import (
+    Attempt,
+    AttemptOutcome,
+    ChatRequest,
+    ChatResult,
+    ChatStream,
+    StreamEnd,
+    StreamEvent,
+    TextDelta,
+    Usage,
+    UsageSource,
+)
+
+logger = logging.getLogger(__name__)
 
 PROVIDER = "local"
 # Streams are paced like a fast real model, so demos look live and a client that
@@ -56,3 +78,70 @@ def local_chunks(text: str, words_per_chunk: int = 3) -> list[str]:
         " ".join(words[i : i + words_per_chunk]) + (" " if i + words_per_chunk < len(words) else "")
         for i in range(0, len(words), words_per_chunk)
     ]
+
+
+def answer_locally(request: ChatRequest, route: Route) -> ChatResult:
+    """The local provider's whole answer to ``request`` on the route's first model."""
+    started = time.perf_counter()
+    model = route.models[0]
+    return _local_result(request, model, _full_answer(request, route), started, route, "stop")
+
+
+async def stream_locally(
+    out: ChatStream, request: ChatRequest, route: Route
+) -> AsyncGenerator[StreamEvent, None]:
+    """The local answer as a paced stream; a consumer that leaves gets a partial result."""
+    started = time.perf_counter()
+    model = route.models[0]
+    full = _full_answer(request, route)
+    sent: list[str] = []
+    try:
+        for index, piece in enumerate(local_chunks(full)):
+            if index:
+                await sleep(STREAM_DELAY_SECONDS)
+            sent.append(piece)
+            yield TextDelta(piece)
+    except BaseException:
+        out.result = _local_result(request, model, "".join(sent), started, route, "cancelled")
+        raise
+    out.result = _local_result(request, model, full, started, route, "stop")
+    yield StreamEnd(out.result)
+
+
+def _full_answer(request: ChatRequest, route: Route) -> str:
+    model = route.models[0]
+    max_tokens = min(route.max_output_tokens, model.max_output_tokens)
+    return local_answer(request, model=model.id, max_output_tokens=max_tokens)
+
+
+def _local_result(
+    request: ChatRequest,
+    model: ModelInfo,
+    text: str,
+    started: float,
+    route: Route,
+    finish_reason: str,
+) -> ChatResult:
+    cancelled = finish_reason == "cancelled"
+    attempt = Attempt(
+        provider=PROVIDER,
+        model=model.id,
+        key_index=None,
+        outcome=AttemptOutcome.cancelled if cancelled else AttemptOutcome.ok,
+        status=None,
+        latency_ms=elapsed_ms(started),
+        usage=local_usage(request, text),
+        cost_usd=Decimal(0),
+    )
+    logger.info(
+        "LLM call answered by the offline local provider as %s (no provider key configured)",
+        model.id,
+    )
+    return build_result(
+        text,
+        routing=route.decision,
+        finish_reason=finish_reason,
+        answered_by=attempt,
+        attempts=(attempt,),
+        local=True,
+    )

@@ -66,24 +66,37 @@ def plan_route(
             f"{workflow.name} workflow's limit of {workflow.max_context_tokens} tokens"
         )
 
-    if request.model is not None:
-        if request.model not in models:
-            raise fail(f"unknown model {request.model!r}")
-        pool = [models[request.model]]
-    else:
-        pool = list(models.values())
+    if request.model is not None and request.model not in models:
+        raise fail(f"unknown model {request.model!r}")
+    qualifying = _qualifying(
+        request, workflow, tier, models, servable, input_tokens, max_output, rejected
+    )
+    if not qualifying:
+        raise fail(
+            f"no model fits the {workflow.name} workflow on the {tier.name} tier: "
+            + "; ".join(f"{model_id}: {reason}" for model_id, reason in rejected)
+        )
+    return _ordered(qualifying, strategy, tuple(rejected), input_tokens, max_output)
 
+
+def _qualifying(
+    request: ChatRequest,
+    workflow: WorkflowInfo,
+    tier: TierInfo,
+    models: Mapping[str, ModelInfo],
+    servable: Callable[[ModelInfo], bool],
+    input_tokens: int,
+    max_output: int,
+    rejected: list[tuple[str, str]],
+) -> list[ModelInfo]:
+    """The models that may answer, in spec order; the others go to ``rejected``, with why."""
+    explicit = request.model is not None
+    pool = [models[request.model]] if request.model is not None else list(models.values())
     allowed = set(tier.allowed_models)
     qualifying: list[ModelInfo] = []
     for model in pool:
         reason = _rejection(
-            model,
-            workflow,
-            allowed,
-            tier.name,
-            input_tokens,
-            max_output,
-            explicit=request.model is not None,
+            model, workflow, allowed, tier.name, input_tokens, max_output, explicit=explicit
         )
         if reason is None and not servable(model):
             reason = "no configured provider serves it"
@@ -91,23 +104,28 @@ def plan_route(
             qualifying.append(model)
         else:
             rejected.append((model.id, reason))
-    if not qualifying:
-        raise fail(
-            f"no model fits the {workflow.name} workflow on the {tier.name} tier: "
-            + "; ".join(f"{model_id}: {reason}" for model_id, reason in rejected)
-        )
+    return qualifying
 
+
+def _ordered(
+    qualifying: list[ModelInfo],
+    strategy: str,
+    rejected: tuple[tuple[str, str], ...],
+    input_tokens: int,
+    max_output: int,
+) -> Route:
+    """The route over ``qualifying``, cheapest first under ``cost_optimized``."""
     costs = {
         m.id: max_cost_usd(input_tokens, min(max_output, m.max_output_tokens), m.price)
         for m in qualifying
     }
     if strategy == COST_OPTIMIZED:
         # sorted() is stable: equal costs keep the spec's order.
-        qualifying.sort(key=lambda m: costs[m.id])
+        qualifying = sorted(qualifying, key=lambda m: costs[m.id])
     decision = RoutingDecision(
         strategy=strategy,
         candidates=tuple(m.id for m in qualifying),
-        rejected=tuple(rejected),
+        rejected=rejected,
         estimated_max_cost_usd=tuple((m.id, costs[m.id]) for m in qualifying),
     )
     return Route(decision, tuple(qualifying), input_tokens, max_output)

@@ -141,13 +141,13 @@ class ChatStream:
 
     Yields ``TextDelta`` events and, on success, one final ``StreamEnd``. Whatever
     happens, ``result`` is filled in when the stream stops: on success (same as
-    ``StreamEnd.result``), when the consumer closes it early (``aclose``, a
+    ``StreamEnd.result``), when the consumer stops early (closing it, a
     cancelled task: partial text and usage, ``finish_reason="cancelled"``), and when
     the upstream breaks after text was delivered (``StreamInterrupted`` is raised
     and ``result`` holds what arrived). ``result`` stays None only when no provider
     answered at all (the raised ``GatewayError`` then carries every attempt).
 
-    Use it as a context manager, or call ``aclose`` yourself, so that leaving
+    Use it as a context manager, or close it yourself, so that leaving
     early closes the upstream request at once; then read ``result``.
     """
 
@@ -180,7 +180,7 @@ class ChatGateway(Protocol):
     catalog after a plan change). ``chat`` raises ``GatewayError`` subclasses;
     ``stream`` raises ``NoRouteError`` at once, and the stream raises the others
     while iterating. A stream that succeeds ends with exactly one ``StreamEnd``;
-    if the consumer stops early (``aclose``), the upstream request is closed at
+    if the consumer stops early (closes it), the upstream request is closed at
     once and the partial usage is still reported in ``ChatStream.result``.
     """
 

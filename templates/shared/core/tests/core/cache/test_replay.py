@@ -45,7 +45,7 @@ async def test_replay_streams_the_exact_text_then_one_end() -> None:
     assert isinstance(events[-1], StreamEnd)
     assert sum(isinstance(e, StreamEnd) for e in events) == 1
     end = events[-1].result
-    assert (end.text, end.provider, end.cost_usd) == (LONG, CACHE_PROVIDER, 0)
+    assert (end.text, end.provider, end.cost_usd) == (LONG, CACHE_PROVIDER, Decimal(0))
 
 
 async def test_replay_of_an_empty_answer_is_just_the_end() -> None:

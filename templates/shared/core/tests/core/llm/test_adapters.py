@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from app.services.llm.adapters import adapter_for
 from app.services.llm.sse import SseEvent
@@ -16,7 +17,7 @@ REQUEST = ChatRequest(
 )
 
 
-def _build(provider: str, *, stream: bool) -> tuple[str, dict[str, str], dict[str, object]]:
+def _build(provider: str, *, stream: bool) -> tuple[str, dict[str, str], dict[str, Any]]:
     wire = adapter_for(provider).build(
         base_url="https://example.test/base",
         key="sk-test",

@@ -37,7 +37,7 @@ EVERY_TIER = tier(*MODELS)
 def _workflow(**changes: object) -> WorkflowInfo:
     values = {f: getattr(WORKFLOW, f) for f in WORKFLOW.__dataclass_fields__}
     values.update(changes)
-    return WorkflowInfo(**values)  # type: ignore[arg-type]
+    return WorkflowInfo(**values)
 
 
 def test_cost_optimized_orders_qualifying_models_cheapest_first() -> None:

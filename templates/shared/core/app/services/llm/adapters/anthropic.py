@@ -20,7 +20,6 @@ from app.services.llm.adapters.base import (
     ProtocolViolation,
     StreamParser,
     WireAdapter,
-    WireRequest,
     error_json,
     generic_outcome,
     load_json,
@@ -52,20 +51,19 @@ def _finish(reason: object) -> str | None:
 
 
 class AnthropicAdapter(WireAdapter):
-    def build(
-        self,
-        *,
-        base_url: str,
-        key: str,
-        model: str,
-        request: ChatRequest,
-        max_output_tokens: int,
-        stream: bool,
-    ) -> WireRequest:
+    def url(self, base_url: str, model: str, *, stream: bool) -> str:
+        return f"{base_url}/v1/messages"
+
+    def auth_headers(self, key: str) -> dict[str, str]:
+        return {"x-api-key": key, "anthropic-version": API_VERSION}
+
+    def body(
+        self, model: str, request: ChatRequest, max_tokens: int, *, stream: bool
+    ) -> dict[str, Any]:
         system = "\n\n".join(m.content for m in request.messages if m.role == "system")
         body: dict[str, Any] = {
             "model": model,
-            "max_tokens": max_output_tokens,
+            "max_tokens": max_tokens,
             "messages": [
                 {"role": m.role, "content": m.content}
                 for m in request.messages
@@ -80,14 +78,7 @@ class AnthropicAdapter(WireAdapter):
             body["stop_sequences"] = list(request.stop)
         if stream:
             body["stream"] = True
-        headers = {
-            "x-api-key": key,
-            "anthropic-version": API_VERSION,
-            "Content-Type": "application/json",
-        }
-        if stream:
-            headers["Accept"] = "text/event-stream"
-        return WireRequest(f"{base_url}/v1/messages", headers, json.dumps(body).encode())
+        return body
 
     def parse(self, body: bytes) -> Completion:
         data = load_json(body)

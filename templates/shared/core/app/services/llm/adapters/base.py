@@ -85,7 +85,6 @@ class WireAdapter(ABC):
     def __init__(self, provider: str) -> None:
         self.provider = provider
 
-    @abstractmethod
     def build(
         self,
         *,
@@ -97,6 +96,26 @@ class WireAdapter(ABC):
         stream: bool,
     ) -> WireRequest:
         """The HTTP request for ``request`` on ``model`` (the provider's model name)."""
+        headers = {**self.auth_headers(key), "Content-Type": "application/json"}
+        if stream:
+            headers["Accept"] = "text/event-stream"
+        body = self.body(model, request, max_output_tokens, stream=stream)
+        url = self.url(base_url, model, stream=stream)
+        return WireRequest(url, headers, json.dumps(body).encode())
+
+    @abstractmethod
+    def url(self, base_url: str, model: str, *, stream: bool) -> str:
+        """Where a call to ``model`` goes."""
+
+    @abstractmethod
+    def auth_headers(self, key: str) -> dict[str, str]:
+        """The headers that carry ``key`` (and the API version, where there is one)."""
+
+    @abstractmethod
+    def body(
+        self, model: str, request: ChatRequest, max_tokens: int, *, stream: bool
+    ) -> dict[str, Any]:
+        """The JSON body of a call, before encoding."""
 
     @abstractmethod
     def parse(self, body: bytes) -> Completion:

@@ -26,7 +26,6 @@ from app.services.llm.adapters.base import (
     ProtocolViolation,
     StreamParser,
     WireAdapter,
-    WireRequest,
     error_json,
     generic_outcome,
     load_json,
@@ -69,18 +68,18 @@ def _candidate(data: Mapping[str, Any]) -> tuple[str, str | None]:
 
 
 class GeminiAdapter(WireAdapter):
-    def build(
-        self,
-        *,
-        base_url: str,
-        key: str,
-        model: str,
-        request: ChatRequest,
-        max_output_tokens: int,
-        stream: bool,
-    ) -> WireRequest:
+    def url(self, base_url: str, model: str, *, stream: bool) -> str:
+        method = "streamGenerateContent?alt=sse" if stream else "generateContent"
+        return f"{base_url}/v1beta/models/{quote(model, safe='')}:{method}"
+
+    def auth_headers(self, key: str) -> dict[str, str]:
+        return {"x-goog-api-key": key}
+
+    def body(
+        self, model: str, request: ChatRequest, max_tokens: int, *, stream: bool
+    ) -> dict[str, Any]:
         system = "\n\n".join(m.content for m in request.messages if m.role == "system")
-        config: dict[str, Any] = {"maxOutputTokens": max_output_tokens}
+        config: dict[str, Any] = {"maxOutputTokens": max_tokens}
         if request.temperature is not None:
             config["temperature"] = request.temperature
         if request.stop:
@@ -95,12 +94,7 @@ class GeminiAdapter(WireAdapter):
         }
         if system:
             body["systemInstruction"] = {"parts": [{"text": system}]}
-        method = "streamGenerateContent?alt=sse" if stream else "generateContent"
-        url = f"{base_url}/v1beta/models/{quote(model, safe='')}:{method}"
-        headers = {"x-goog-api-key": key, "Content-Type": "application/json"}
-        if stream:
-            headers["Accept"] = "text/event-stream"
-        return WireRequest(url, headers, json.dumps(body).encode())
+        return body
 
     def parse(self, body: bytes) -> Completion:
         data = load_json(body)

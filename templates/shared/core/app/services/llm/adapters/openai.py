@@ -19,7 +19,6 @@ from app.services.llm.adapters.base import (
     ProtocolViolation,
     StreamParser,
     WireAdapter,
-    WireRequest,
     error_json,
     generic_outcome,
     load_json,
@@ -48,20 +47,19 @@ def _usage(data: Any) -> tuple[int, int, int] | None:
 
 
 class OpenAIChatAdapter(WireAdapter):
-    def build(
-        self,
-        *,
-        base_url: str,
-        key: str,
-        model: str,
-        request: ChatRequest,
-        max_output_tokens: int,
-        stream: bool,
-    ) -> WireRequest:
+    def url(self, base_url: str, model: str, *, stream: bool) -> str:
+        return f"{base_url}/chat/completions"
+
+    def auth_headers(self, key: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key}"}
+
+    def body(
+        self, model: str, request: ChatRequest, max_tokens: int, *, stream: bool
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": model,
             "messages": [{"role": m.role, "content": m.content} for m in request.messages],
-            _MAX_TOKENS_FIELD.get(self.provider, "max_tokens"): max_output_tokens,
+            _MAX_TOKENS_FIELD.get(self.provider, "max_tokens"): max_tokens,
         }
         if request.temperature is not None:
             body["temperature"] = request.temperature
@@ -70,10 +68,7 @@ class OpenAIChatAdapter(WireAdapter):
         if stream:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}  # usage is always requested
-        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-        if stream:
-            headers["Accept"] = "text/event-stream"
-        return WireRequest(f"{base_url}/chat/completions", headers, json.dumps(body).encode())
+        return body
 
     def parse(self, body: bytes) -> Completion:
         data = load_json(body)
