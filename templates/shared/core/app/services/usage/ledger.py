@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -33,6 +34,8 @@ from app.services.usage.money import to_micros, to_micros_or_none, to_usd
 
 # Outcomes the customer is billed for: the billing outbox gets a row for each.
 BILLABLE = frozenset({CallOutcome.ok, CallOutcome.cached, CallOutcome.cancelled})
+# The error code the sweep closes a call's row with when its process died mid-call.
+ABANDONED = "abandoned"
 # Outcomes whose idempotency key is kept: a retry returns them instead of calling again.
 # Refusals and failures release the key, so a retry after them is a new attempt.
 KEEPS_KEY = BILLABLE
@@ -79,9 +82,22 @@ _CLOSE_SWEPT = (
     .where(
         _EVENTS.c.id == bindparam("row_id"),
         _EVENTS.c.workspace_id == bindparam("row_workspace_id"),
+        _EVENTS.c.outcome == CallOutcome.failed.value,
+        _EVENTS.c.error_code == ABANDONED,
     )
     .values({name: bindparam(f"v_{name}") for name in _CLOSING})
 )
+_EXISTS = select(_EVENTS.c.id).where(
+    _EVENTS.c.id == bindparam("row_id"), _EVENTS.c.workspace_id == bindparam("row_workspace_id")
+)
+
+
+class Closing(Enum):
+    """What closing a call's row found (and so what settling it still has to do)."""
+
+    HELD = "held"  # the row was pending: release the call's holds, charge its cost
+    SWEPT = "swept"  # the sweep had closed it and released the holds: charge the cost only
+    SETTLED = "settled"  # already settled (a second settlement): nothing to do
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,29 +269,31 @@ async def open_call(session: AsyncSession, values: dict[str, Any]) -> None:
 
 async def close_call(
     session: AsyncSession, facts: CallFacts, result: CallResult, *, log_prompts: bool, now: datetime
-) -> bool:
+) -> Closing:
     """Complete an admitted call's row, and add its outbox row when billable.
 
-    Returns True when the call's holds are still to be released: False only when
-    the sweep had already closed the row as abandoned (and released them); the row
-    gets the real outcome all the same. A row that went missing is written whole.
+    Idempotent per row: a row already settled is left alone (``Closing.SETTLED``).
+    A row the sweep closed as abandoned gets the real outcome all the same
+    (``Closing.SWEPT``: its holds are already released). A row that went missing
+    (a restored backup, a manual cleanup) is written whole.
     """
     values = closing_values(facts, result, log_prompts=log_prompts, now=now)
     params = {f"v_{name}": value for name, value in values.items()}
-    params |= {"row_id": facts.event_id, "row_workspace_id": facts.workspace_id}
-    holds_pending = True
-    closed = await session.execute(_CLOSE, params)
-    if not closed.rowcount:  # type: ignore[attr-defined]
-        swept = await session.execute(_CLOSE_SWEPT, params)
-        holds_pending = not swept.rowcount  # type: ignore[attr-defined]
-        if holds_pending:  # the opening row is gone (a restored backup, a manual cleanup)
+    ids = {"row_id": facts.event_id, "row_workspace_id": facts.workspace_id}
+    closing = Closing.HELD
+    if not (await session.execute(_CLOSE, params | ids)).rowcount:  # type: ignore[attr-defined]
+        if (await session.execute(_CLOSE_SWEPT, params | ids)).rowcount:  # type: ignore[attr-defined]
+            closing = Closing.SWEPT
+        elif (await session.execute(_EXISTS, ids)).first() is not None:
+            return Closing.SETTLED
+        else:
             opening = opening_values(
                 facts, log_prompts=log_prompts, funding=None, held=0, credit_held=0
             )
             await session.execute(insert(_EVENTS), {**opening, **values})
     if result.outcome in BILLABLE:
         await session.execute(insert(_OUTBOX), outbox_values(facts, values))
-    return holds_pending
+    return closing
 
 
 async def write(

@@ -28,12 +28,12 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, Protocol
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.catalog import BILLING_MODE, LOG_PROMPTS, TIERS, WORKFLOWS
 from app.core.catalog_types import TierInfo
-from app.core.flavour import Call, shield
+from app.core.flavour import Call, shield, sleep
 from app.models import CallOutcome, UsageEvent
 from app.models.base import TENANT_ROLE, utcnow
 from app.services.llm.errors import GatewayError, NoRouteError, RequestRejected
@@ -60,7 +60,7 @@ from app.services.usage.errors import (
     RateLimited,
     RequestInProgress,
 )
-from app.services.usage.ledger import CallFacts, CallResult, micros_of
+from app.services.usage.ledger import CallFacts, CallResult, Closing, micros_of
 from app.services.usage.money import to_micros, to_usd, usd_text
 from app.services.usage.pricing import context_tokens, usage_cost, worst_case_micros
 from app.services.usage.ratelimit import MemoryRateLimiter, RateDecision, RateLimiter, rate_key
@@ -75,6 +75,8 @@ CREDITS = "credits"  # prepaid credits (prepaid_credits mode: also under the cap
 OVERAGE = "overage"  # hybrid mode past the cap: credits alone
 
 WARNING_HEADER = "X-Usage-Warning"
+# Pauses (seconds) between attempts at a settlement the database refused for now.
+SETTLE_RETRY_DELAYS = (0.05, 0.25, 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,14 +234,15 @@ class UsageService:
                 request, workflow=facts.workflow, tier=ctx.entitlement.tier_info()
             )
         except GatewayError as exc:
-            await self._settle_failure(admission, exc)
+            await shield(partial(self._settle_failure, admission, exc))
             raise
         except BaseException:
             # Not the gateway's doing (cancellation, a bug): record it and free the
             # reservation now, shielded; if even that fails, the sweep frees it later.
             await shield(partial(self._settle_failure, admission, None))
             raise
-        outcome = await self._settle(admission, result, CallOutcome.ok)
+        # Settled to the end even if this request is cancelled meanwhile.
+        outcome = await shield(partial(self._settle, admission, result, CallOutcome.ok))
         if self.cache is not None and cache_query is not None:
             await self.cache.store(cache_query, result)
         return replace(outcome, rate=rate)
@@ -620,6 +623,21 @@ class UsageService:
     async def _write_settlement(
         self, admission: _Admission, call: CallResult, *, charge_credits: bool
     ) -> tuple[tuple[UsageWarningInfo, ...], BudgetStatus | None]:
+        """Settle, retrying a transaction the database refused for now (SQLite busy past
+        its timeout, a dropped connection): settling twice is a no-op, losing it is not."""
+        for delay in SETTLE_RETRY_DELAYS:
+            try:
+                return await self._settlement_transaction(
+                    admission, call, charge_credits=charge_credits
+                )
+            except OperationalError:
+                logger.warning("settling call %s failed; retrying", admission.facts.event_id)
+                await sleep(delay)
+        return await self._settlement_transaction(admission, call, charge_credits=charge_credits)
+
+    async def _settlement_transaction(
+        self, admission: _Admission, call: CallResult, *, charge_credits: bool
+    ) -> tuple[tuple[UsageWarningInfo, ...], BudgetStatus | None]:
         """One transaction: ledger + outbox rows, budget settled, credits debited, warnings."""
         facts = admission.facts
         workspace_id = facts.workspace_id
@@ -627,10 +645,13 @@ class UsageService:
         warnings: list[UsageWarningInfo] = []
         state: BudgetStatus | None = None
         async with self.db.tenant(workspace_id) as session:
-            holds_pending = await ledger.close_call(
+            closing = await ledger.close_call(
                 session, facts, call, log_prompts=self.log_prompts, now=now
             )
+            if closing is Closing.SETTLED:
+                return (), None  # settled already: a second settlement changes nothing
             # After the sweep released this call's holds, only the real cost remains to add.
+            holds_pending = closing is Closing.HELD
             budget_held = admission.budget_micros if holds_pending else 0
             credit_held = admission.credit_micros if holds_pending else 0
             if admission.funding != OVERAGE:
@@ -746,8 +767,10 @@ class UsageService:
                     pieces.append(event.text)
                 elif isinstance(event, StreamEnd):
                     final = event.result
-                    out.outcome = await self._settle(admission, final, CallOutcome.ok)
+                    # Settled once, to the end, even if the client leaves meanwhile.
                     settled = True
+                    settle = partial(self._settle, admission, final, CallOutcome.ok)
+                    out.outcome = await shield(settle)
                 yield event
         except GatewayError as exc:
             settled = True
@@ -758,6 +781,8 @@ class UsageService:
                 # The consumer stopped reading, or its task was cancelled (a client that
                 # went away): settle anyway, shielded from that cancellation.
                 out.outcome = await shield(partial(self._cancel, admission, upstream))
+            elif final is not None:
+                await shield(upstream.aclose)  # a no-op unless we left it early
         if final is not None and self.cache is not None and cache_query is not None:
             await self.cache.store(cache_query, final, text="".join(pieces))
 

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from app.models import CallOutcome, CreditAccount, UsageBudget, UsageEvent
 from app.services.usage import credits
 from app.services.usage.budget import period_start
+from app.services.usage.ledger import ABANDONED
 from app.services.usage.tenancy import TenantDatabase
 
 logger = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ async def sweep(db: TenantDatabase, *, older_than: timedelta, now: datetime) -> 
                 .where(UsageEvent.id == call.id, UsageEvent.outcome == CallOutcome.pending)
                 .values(
                     outcome=CallOutcome.failed,
-                    error_code="abandoned",
+                    error_code=ABANDONED,
                     error="the process handling the call stopped before settling it",
                     idempotency_key=None,  # a retry of the request is a new attempt
                     completed_at=now,
