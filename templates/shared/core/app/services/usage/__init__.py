@@ -14,6 +14,7 @@ from app.services.usage.errors import (
     ContextTooLarge,
     CreditsExhausted,
     RateLimited,
+    ReplayExpired,
     RequestInProgress,
     UsageError,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "RateLimited",
     "RateLimiter",
     "RedisRateLimiter",
+    "ReplayExpired",
     "RequestInProgress",
     "SweepReport",
     "TenantDatabase",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -39,6 +39,9 @@ ABANDONED = "abandoned"
 # Outcomes whose idempotency key is kept: a retry returns them instead of calling again.
 # Refusals and failures release the key, so a retry after them is a new attempt.
 KEEPS_KEY = BILLABLE
+# How long the answer of a call made with an idempotency key is kept for a retry
+# (``replay_body``; the sweep clears it afterwards, as Stripe keeps its replays 24 h).
+REPLAY_WINDOW = timedelta(hours=24)
 
 _EVENTS = UsageEvent.__table__
 _OUTBOX = BillingOutbox.__table__
@@ -65,6 +68,7 @@ _CLOSING = (
     "price_id",
     "attempts",
     "response_body",
+    "replay_body",
     "completed_at",
 )
 _CLOSE = (
@@ -196,6 +200,7 @@ def opening_values(
             else None
         ),
         "response_body": None,
+        "replay_body": None,
         "created_at": facts.started_at,
         "completed_at": None,
     }
@@ -207,8 +212,9 @@ def closing_values(
     """What the call's outcome adds to its row."""
     known = result.usage.source is not UsageSource.unknown
     model = MODELS.get(result.model) if result.model else None
+    keeps_key = result.outcome in KEEPS_KEY
     return {
-        "idempotency_key": facts.idempotency_key if result.outcome in KEEPS_KEY else None,
+        "idempotency_key": facts.idempotency_key if keeps_key else None,
         "provider": result.provider or None,
         "model": result.model or None,
         "input_tokens": result.usage.input_tokens if known else None,
@@ -228,6 +234,8 @@ def closing_values(
         "price_id": model.price.price_id if model else None,
         "attempts": [attempt_json(a) for a in result.attempts] or None,
         "response_body": result.text if log_prompts else None,
+        # Kept for idempotent replays (see REPLAY_WINDOW), prompt logging or not.
+        "replay_body": result.text if keeps_key and facts.idempotency_key else None,
         "completed_at": now,
     }
 
@@ -334,14 +342,15 @@ async def mark_usable(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def result_from_event(event: UsageEvent) -> ChatResult:
-    """A past call as a gateway result, for idempotent replays.
+def replay_text(event: UsageEvent) -> str | None:
+    """A past call's answer, while it is kept (None once ``REPLAY_WINDOW`` has passed)."""
+    return event.replay_body if event.replay_body is not None else event.response_body
 
-    The text is there only when bodies are stored (``privacy.log_prompts``);
-    otherwise it is empty and the caller gets the recorded facts alone.
-    """
+
+def result_from_event(event: UsageEvent, text: str) -> ChatResult:
+    """A past call as a gateway result, for idempotent replays."""
     return ChatResult(
-        text=event.response_body or "",
+        text=text,
         model=event.model or "",
         provider=event.provider or "",
         usage=Usage(

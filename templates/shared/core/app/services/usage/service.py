@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.core.catalog import BILLING_MODE, LOG_PROMPTS, TIERS, WORKFLOWS
 from app.core.catalog_types import TierInfo
 from app.core.flavour import Call, shield, sleep
-from app.models import CallOutcome, UsageEvent
+from app.models import CallOutcome
 from app.models.base import TENANT_ROLE, utcnow
 from app.services.llm.errors import GatewayError, NoRouteError, RequestRejected
 from app.services.llm.types import (
@@ -58,6 +58,7 @@ from app.services.usage.errors import (
     ContextTooLarge,
     CreditsExhausted,
     RateLimited,
+    ReplayExpired,
     RequestInProgress,
 )
 from app.services.usage.ledger import CallFacts, CallResult, Closing, micros_of
@@ -376,7 +377,16 @@ class UsageService:
             return None
         if event.outcome == CallOutcome.pending:
             raise RequestInProgress(facts.idempotency_key)
-        return _replay_outcome(event)
+        text = ledger.replay_text(event)
+        if text is None:  # never an empty success: the client retries with a new key
+            raise ReplayExpired(facts.idempotency_key)
+        return UsageOutcome(
+            event_id=event.id,
+            outcome=CallOutcome(event.outcome),
+            result=ledger.result_from_event(event, text),
+            settled_usd=to_usd(event.settled_micros),
+            replayed=True,
+        )
 
     async def _rate_limit(self, facts: CallFacts) -> RateDecision:
         entitlement = facts.entitlement
@@ -836,18 +846,8 @@ class UsageStream:
 # -- helpers -------------------------------------------------------------------------
 
 
-def _replay_outcome(event: UsageEvent) -> UsageOutcome:
-    return UsageOutcome(
-        event_id=event.id,
-        outcome=CallOutcome(event.outcome),
-        result=ledger.result_from_event(event),
-        settled_usd=to_usd(event.settled_micros),
-        replayed=True,
-    )
-
-
 async def _replayed(outcome: UsageOutcome) -> AsyncGenerator[StreamEvent, None]:
-    """An earlier call's answer as a stream (the text only when bodies are stored)."""
+    """An earlier call's answer as a stream."""
     if outcome.result.text:
         yield TextDelta(outcome.result.text)
     yield StreamEnd(outcome.result)

@@ -1,4 +1,5 @@
-"""Housekeeping: settle calls a crashed process left pending, expire due credit grants.
+"""Housekeeping: settle calls a crashed process left pending, expire due credit grants,
+and forget answers kept for idempotent replays once their window has passed.
 
 A call's row stays ``pending`` for the length of one call; one older than the
 TTL belongs to a process that died (or lost its database) mid-call. The sweep
@@ -18,7 +19,7 @@ from sqlalchemy import select, update
 from app.models import CallOutcome, CreditAccount, UsageBudget, UsageEvent
 from app.services.usage import credits
 from app.services.usage.budget import period_start
-from app.services.usage.ledger import ABANDONED
+from app.services.usage.ledger import ABANDONED, REPLAY_WINDOW
 from app.services.usage.tenancy import TenantDatabase
 
 logger = logging.getLogger(__name__)
@@ -92,6 +93,16 @@ async def sweep(db: TenantDatabase, *, older_than: timedelta, now: datetime) -> 
                 amount_micros=call.credit_held_micros,
                 now=now,
             )
+        # Answers kept for idempotent replays, past their window (see ledger.REPLAY_WINDOW).
+        await session.execute(
+            update(UsageEvent)
+            .where(
+                UsageEvent.replay_body.is_not(None),
+                UsageEvent.completed_at < now - REPLAY_WINDOW,
+            )
+            .values(replay_body=None)
+            .execution_options(synchronize_session=False)
+        )
         due = (
             await session.scalars(
                 select(CreditAccount.workspace_id).where(CreditAccount.next_expiry_at <= now)
