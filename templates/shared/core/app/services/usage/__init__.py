@@ -26,14 +26,11 @@ from app.services.usage.ratelimit import (
     rate_key,
     rate_limiter_for,
 )
-from app.services.usage.service import (
-    CacheHit,
-    CallContext,
-    SweepReport,
-    UsageOutcome,
-    UsageService,
-    UsageStream,
-)
+from app.services.usage.context import CacheHit, CallContext
+from app.services.usage.outcome import UsageOutcome
+from app.services.usage.service import UsageService
+from app.services.usage.streaming import UsageStream
+from app.services.usage.sweep import SweepReport
 from app.services.usage.tenancy import TenantDatabase
 
 __all__ = [
