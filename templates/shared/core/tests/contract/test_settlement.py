@@ -13,9 +13,9 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -28,7 +28,8 @@ from app.core import migrate
 from app.core.db import create_engine_for
 from app.core.flavour import run
 from app.models import BillingOutbox, UsageBudget, UsageEvent
-from app.services.usage import Accounts, TenantDatabase
+from app.services.accounts import Accounts
+from app.services.usage import TenantDatabase
 from tests.contract.helpers import chat_body
 from tests.contract.world import ROOMY, Contract, Key, pinned_model
 from tests.fakes.upstream import Answer
@@ -221,7 +222,9 @@ def test_many_streams_cut_at_the_end_under_load_settle_once(
     hog.start()
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
-            for done in [pool.submit(_cut_at_the_end, contract, owner, model) for _ in range(calls)]:
+            for done in [
+                pool.submit(_cut_at_the_end, contract, owner, model) for _ in range(calls)
+            ]:
                 done.result()
     finally:
         stop.set()

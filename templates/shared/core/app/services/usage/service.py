@@ -151,9 +151,7 @@ class UsageService:
             await shield(partial(self.settlement.settle_failure, admission, None))
             raise
         # Settled to the end even if this request is cancelled meanwhile.
-        outcome = await shield(
-            partial(self.settlement.settle, admission, result, CallOutcome.ok)
-        )
+        outcome = await shield(partial(self.settlement.settle, admission, result, CallOutcome.ok))
         if self.cache is not None and cache_query is not None:
             await self.cache.store(cache_query, result)
         return replace(outcome, rate=start.rate)

@@ -146,7 +146,9 @@ class Settlement:
         partial = upstream.result or nothing_called()
         return await self.settle(admission, partial, CallOutcome.cancelled)
 
-    async def _write(self, admission: Admission, call: CallResult, *, charge_credits: bool) -> Settled:
+    async def _write(
+        self, admission: Admission, call: CallResult, *, charge_credits: bool
+    ) -> Settled:
         """The settlement transaction, retried while the database refuses it for now."""
         for delay in SETTLE_RETRY_DELAYS:
             try:

@@ -10,9 +10,9 @@ import pytest
 
 from app.core.catalog import MODELS, PRICE_TABLE_VERSION
 from app.models import CallOutcome
+from app.models.base import utcnow
 from app.services.llm.errors import AllProvidersFailed, NoRouteError, StreamInterrupted
 from app.services.llm.types import AttemptOutcome, StreamEnd, TextDelta, UsageSource
-from app.models.base import utcnow
 from app.services.usage import CallContext, ReplayExpired, RequestInProgress, UsageService
 from app.services.usage.ledger import REPLAY_WINDOW
 from tests.core.usage.fakes import CHUNKS, FakeGateway, failed_attempt
