@@ -19,8 +19,8 @@ from app.services.llm.settings import GatewaySettings
 from app.services.llm.types import ChatGateway
 from app.services.llm_gateway import LLMGateway, create_gateway
 from app.services.prompts import PROMPTS_DIR, PromptStore
+from app.services.usage import UsageService
 from app.services.usage.ratelimit import RateLimiter, rate_limiter_for
-from app.services.usage.service import UsageService
 from app.services.usage.tenancy import TenantDatabase
 
 
