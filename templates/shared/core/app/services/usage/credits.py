@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from app.models import CreditAccount, CreditEntryKind, CreditGrant, CreditLedgerEntry
 from app.services.usage.dialect import upsert
@@ -79,6 +80,7 @@ async def grant(
         next_expiry_at=expires_at,
         updated_at=now,
     )
+    next_expiry: ColumnElement[datetime | None] | QueryableAttribute[datetime | None]
     next_expiry = CreditAccount.next_expiry_at
     if expires_at is not None:
         next_expiry = case(

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.catalog import MODELS
@@ -43,8 +43,8 @@ KEEPS_KEY = BILLABLE
 # (``replay_body``; the sweep clears it afterwards, as Stripe keeps its replays 24 h).
 REPLAY_WINDOW = timedelta(hours=24)
 
-_EVENTS = UsageEvent.__table__
-_OUTBOX = BillingOutbox.__table__
+_EVENTS = cast(Table, UsageEvent.__table__)
+_OUTBOX = cast(Table, BillingOutbox.__table__)
 
 # What settling fills in on the row opened at admission.
 _CLOSING = (
