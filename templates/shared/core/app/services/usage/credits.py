@@ -109,16 +109,7 @@ async def grant(
     )
     session.add(row)
     await session.flush()
-    session.add(
-        CreditLedgerEntry(
-            workspace_id=workspace_id,
-            kind=CreditEntryKind.grant,
-            amount_micros=amount,
-            balance_after_micros=int(balance or 0),
-            grant_id=row.id,
-            created_at=now,
-        )
-    )
+    session.add(_entry(workspace_id, CreditEntryKind.grant, amount, int(balance or 0), now, row.id))
     await session.flush()
     return row
 

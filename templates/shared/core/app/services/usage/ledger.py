@@ -71,29 +71,26 @@ _CLOSING = (
     "replay_body",
     "completed_at",
 )
+_THIS_ROW = (
+    _EVENTS.c.id == bindparam("row_id"),
+    _EVENTS.c.workspace_id == bindparam("row_workspace_id"),
+)
 _CLOSE = (
     update(_EVENTS)
-    .where(
-        _EVENTS.c.id == bindparam("row_id"),
-        _EVENTS.c.workspace_id == bindparam("row_workspace_id"),
-        _EVENTS.c.outcome == CallOutcome.pending.value,
-    )
+    .where(*_THIS_ROW, _EVENTS.c.outcome == CallOutcome.pending.value)
     .values({name: bindparam(f"v_{name}") for name in _CLOSING})
 )
 # The same, for a row the sweep already closed as abandoned (the call was slow, not dead).
 _CLOSE_SWEPT = (
     update(_EVENTS)
     .where(
-        _EVENTS.c.id == bindparam("row_id"),
-        _EVENTS.c.workspace_id == bindparam("row_workspace_id"),
+        *_THIS_ROW,
         _EVENTS.c.outcome == CallOutcome.failed.value,
         _EVENTS.c.error_code == ABANDONED,
     )
     .values({name: bindparam(f"v_{name}") for name in _CLOSING})
 )
-_EXISTS = select(_EVENTS.c.id).where(
-    _EVENTS.c.id == bindparam("row_id"), _EVENTS.c.workspace_id == bindparam("row_workspace_id")
-)
+_EXISTS = select(_EVENTS.c.id).where(*_THIS_ROW)
 
 
 class Closing(Enum):

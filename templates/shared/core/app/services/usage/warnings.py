@@ -32,16 +32,8 @@ async def cap_warnings(
     ):
         warning = UsageWarningInfo(MONTHLY_COST, threshold, after, limit, new)
         if new:
-            await budget.record_warning(
-                session,
-                dialect,
-                workspace_id=facts.workspace_id,
-                user_id=facts.user_id,
-                warning=warning,
-                scope="workspace",
-                period=state.period_start.strftime("%Y-%m"),
-                now=now,
-            )
+            period = state.period_start.strftime("%Y-%m")
+            await _record(session, dialect, facts, warning, "workspace", period, now)
         warnings.append(warning)
     return warnings
 
@@ -68,14 +60,28 @@ async def daily_warnings(
         return []
     warning = UsageWarningInfo(DAILY_COST, "1", after, limit, after - settled < limit)
     if warning.new:
-        await budget.record_warning(
-            session,
-            dialect,
-            workspace_id=facts.workspace_id,
-            user_id=facts.user_id,
-            warning=warning,
-            scope=f"user:{user_key or '-'}:{facts.workflow.name}",
-            period=now.strftime("%Y-%m-%d"),
-            now=now,
-        )
+        scope = f"user:{user_key or '-'}:{facts.workflow.name}"
+        await _record(session, dialect, facts, warning, scope, now.strftime("%Y-%m-%d"), now)
     return [warning]
+
+
+async def _record(
+    session: AsyncSession,
+    dialect: str,
+    facts: CallFacts,
+    warning: UsageWarningInfo,
+    scope: str,
+    period: str,
+    now: datetime,
+) -> None:
+    """The warning's event, once per threshold, scope and period."""
+    await budget.record_warning(
+        session,
+        dialect,
+        workspace_id=facts.workspace_id,
+        user_id=facts.user_id,
+        warning=warning,
+        scope=scope,
+        period=period,
+        now=now,
+    )
