@@ -38,8 +38,8 @@ from app.core.flavour import IS_ASYNC, Call, run
 from app.services.llm.settings import GatewaySettings
 from app.services.llm.types import ChatRequest, Message
 from app.services.llm_gateway import create_gateway
+from app.services.accounts import Accounts
 from app.services.usage import (
-    Accounts,
     CallContext,
     Entitlement,
     MemoryRateLimiter,

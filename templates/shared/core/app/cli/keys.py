@@ -17,14 +17,14 @@ from app.cli import add_group
 from app.core.catalog import TIERS
 from app.core.config import get_settings
 from app.core.db import create_engine_for
-from app.services.api.keys import (
+from app.services.accounts import (
     DEMO_TIER,
     DEMO_WORKSPACE,
+    ROLES,
     KeyRequestError,
     create_demo_key,
     create_key,
 )
-from app.services.usage.accounts import ROLES
 from app.services.usage.tenancy import TenantDatabase
 
 

@@ -97,6 +97,9 @@ class UsageEvent(Base):
     # Bodies only when the spec's privacy.log_prompts is true.
     request_body: Mapped[list[dict[str, Any]] | None]
     response_body: Mapped[str | None] = mapped_column(Text)
+    # The answer of a call made with an idempotency key, whatever log_prompts says: the
+    # customer's own answer, kept for REPLAY_WINDOW so a retry gets it back, then cleared.
+    replay_body: Mapped[str | None] = mapped_column(Text)
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]

@@ -17,7 +17,7 @@ import pytest
 from app.core import migrate
 from app.core.db import create_engine_for
 from app.core.flavour import run
-from app.services.api.keys import create_demo_key
+from app.services.accounts import create_demo_key
 from app.services.usage.tenancy import TenantDatabase
 from tests.web.server import entrypoint_command
 

@@ -25,8 +25,8 @@ from app.core import migrate
 from app.core.catalog import DEFAULT_WORKFLOW, MODELS, PROVIDERS, TIERS, WORKFLOWS
 from app.core.catalog_types import TierInfo
 from app.core.db import create_engine_for
+from app.services.accounts import Accounts
 from app.services.llm.settings import GatewaySettings, ProviderSettings
-from app.services.usage.accounts import Accounts
 from app.services.usage.tenancy import TenantDatabase
 from tests.fakes.upstream import FakeUpstream
 from tests.fakes.wire import ANTHROPIC, GEMINI, OPENAI

@@ -37,6 +37,7 @@ class Answer:
     delay: float = 0.0  # seconds before the status line (longer than the timeout: "slow")
     cut_after: int | None = None  # streams: drop the connection after this many text chunks
     hold_after: int | None = None  # streams: stop after this many text chunks and wait
+    gap: float = 0.0  # streams: seconds of silence before each text chunk after the first
     omit_usage: bool = False  # streams: no usage chunk even if asked (OpenAI style)
 
 
@@ -238,6 +239,8 @@ class _Handler(BaseHTTPRequestHandler):
                     return
                 if has_text and reply.hold_after is not None and texts >= reply.hold_after:
                     self._hold()
+                    return
+                if has_text and texts and reply.gap and self.state.stopping.wait(reply.gap):
                     return
                 if self.state.wire == GEMINI:
                     # Split inside the CRLF CRLF separator, as networks may: the client's

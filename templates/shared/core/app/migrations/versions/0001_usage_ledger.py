@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.schema import SchemaItem
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -44,7 +45,7 @@ def _money(name: str, *, nullable: bool = False) -> sa.Column[Any]:
     return sa.Column(name, sa.BigInteger(), nullable=nullable)
 
 
-def _workspace_fk(table: str) -> list[sa.SchemaItem]:
+def _workspace_fk(table: str) -> list[SchemaItem]:
     return [
         sa.Column("workspace_id", sa.Uuid(), nullable=False),
         sa.ForeignKeyConstraint(

@@ -10,14 +10,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
+from app.services.accounts import Accounts, Role
 from app.services.api.errors import forbidden, unauthorized
 from app.services.api.headers import ResponseMeta
-from app.services.usage.accounts import Accounts
 from app.services.usage.entitlements import Entitlement
-
-Role = Literal["owner", "member"]
 
 TENANT_HEADERS = ("x-workspace-id", "x-tenant-id")
 USER_HEADERS = ("x-user-id",)

@@ -13,14 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import Settings
 from app.core.db import create_engine_for
+from app.services.accounts import Accounts
 from app.services.cache import ResponseCache, build_response_cache
 from app.services.llm.settings import GatewaySettings
 from app.services.llm.types import ChatGateway
 from app.services.llm_gateway import LLMGateway, create_gateway
 from app.services.prompts import PROMPTS_DIR, PromptStore, PublishLimits
-from app.services.usage.accounts import Accounts
+from app.services.usage import UsageService
 from app.services.usage.ratelimit import RateLimiter, rate_limiter_for
-from app.services.usage.service import UsageService
 from app.services.usage.tenancy import TenantDatabase
 
 

@@ -5,8 +5,8 @@ See ``docs/usage.md``. Product code builds a ``CallContext`` and calls
 subclasses to their ``status`` and sends ``UsageOutcome.headers()``.
 """
 
-from app.services.usage.accounts import Accounts, IssuedKey, Principal, hash_key
 from app.services.usage.budget import BudgetStatus, UsageWarningInfo
+from app.services.usage.context import CacheHit, CallContext
 from app.services.usage.credits import CreditBalance
 from app.services.usage.entitlements import Entitlement
 from app.services.usage.errors import (
@@ -14,9 +14,11 @@ from app.services.usage.errors import (
     ContextTooLarge,
     CreditsExhausted,
     RateLimited,
+    ReplayExpired,
     RequestInProgress,
     UsageError,
 )
+from app.services.usage.outcome import UsageOutcome
 from app.services.usage.ratelimit import (
     MemoryRateLimiter,
     RateDecision,
@@ -25,18 +27,12 @@ from app.services.usage.ratelimit import (
     rate_key,
     rate_limiter_for,
 )
-from app.services.usage.service import (
-    CacheHit,
-    CallContext,
-    SweepReport,
-    UsageOutcome,
-    UsageService,
-    UsageStream,
-)
+from app.services.usage.service import UsageService
+from app.services.usage.streaming import UsageStream
+from app.services.usage.sweep import SweepReport
 from app.services.usage.tenancy import TenantDatabase
 
 __all__ = [
-    "Accounts",
     "BudgetStatus",
     "CacheHit",
     "CallContext",
@@ -45,13 +41,12 @@ __all__ = [
     "CreditBalance",
     "CreditsExhausted",
     "Entitlement",
-    "IssuedKey",
     "MemoryRateLimiter",
-    "Principal",
     "RateDecision",
     "RateLimited",
     "RateLimiter",
     "RedisRateLimiter",
+    "ReplayExpired",
     "RequestInProgress",
     "SweepReport",
     "TenantDatabase",
@@ -60,7 +55,6 @@ __all__ = [
     "UsageService",
     "UsageStream",
     "UsageWarningInfo",
-    "hash_key",
     "rate_key",
     "rate_limiter_for",
 ]

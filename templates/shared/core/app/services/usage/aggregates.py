@@ -23,6 +23,7 @@ from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from app.models import CallOutcome, UsageEvent
 from app.services.usage.money import to_usd
@@ -152,8 +153,8 @@ def _period(dialect: str, kind: Dimension) -> ColumnElement[Any]:
     return func.strftime(pattern, UsageEvent.created_at)  # SQLite stores UTC text
 
 
-def _dimension(dialect: str, dimension: Dimension) -> ColumnElement[Any]:
-    columns: dict[Dimension, ColumnElement[Any]] = {
+def _dimension(dialect: str, dimension: Dimension) -> ColumnElement[Any] | QueryableAttribute[Any]:
+    columns: dict[Dimension, QueryableAttribute[Any]] = {
         Dimension.workspace: UsageEvent.workspace_id,
         Dimension.user: UsageEvent.user_id,
         Dimension.workflow: UsageEvent.workflow,
@@ -203,7 +204,7 @@ async def usage_totals(
     dialect = session.get_bind().dialect.name
     keys = [_dimension(dialect, d).label(d.value) for d in by]
     outcome = UsageEvent.outcome
-    statement = select(
+    statement: Select[Any] = select(
         *keys,
         func.count().label("requests"),
         *(_count(outcome == o).label(o.value) for o in _OUTCOMES),

@@ -15,8 +15,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_CEILING, Decimal
 from functools import cache
+from typing import cast
 
-from sqlalchemy import BigInteger, Date, Executable, String, Uuid, bindparam, select, update
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Executable,
+    String,
+    Table,
+    Uuid,
+    bindparam,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import UsageBudget, UsageDaily, UsageWarning
@@ -141,7 +152,7 @@ async def reserve(
 
 
 _SETTLE = (
-    update(UsageBudget.__table__)
+    update(cast(Table, UsageBudget.__table__))
     .where(
         UsageBudget.workspace_id == bindparam("b_workspace", type_=Uuid()),
         UsageBudget.period_start == bindparam("period", type_=Date()),

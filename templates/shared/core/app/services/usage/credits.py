@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from app.models import CreditAccount, CreditEntryKind, CreditGrant, CreditLedgerEntry
 from app.services.usage.dialect import upsert
@@ -79,6 +80,7 @@ async def grant(
         next_expiry_at=expires_at,
         updated_at=now,
     )
+    next_expiry: ColumnElement[datetime | None] | QueryableAttribute[datetime | None]
     next_expiry = CreditAccount.next_expiry_at
     if expires_at is not None:
         next_expiry = case(
@@ -107,16 +109,7 @@ async def grant(
     )
     session.add(row)
     await session.flush()
-    session.add(
-        CreditLedgerEntry(
-            workspace_id=workspace_id,
-            kind=CreditEntryKind.grant,
-            amount_micros=amount,
-            balance_after_micros=int(balance or 0),
-            grant_id=row.id,
-            created_at=now,
-        )
-    )
+    session.add(_entry(workspace_id, CreditEntryKind.grant, amount, int(balance or 0), now, row.id))
     await session.flush()
     return row
 

@@ -7,7 +7,7 @@ terms an old call ran under.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
@@ -16,57 +16,40 @@ from app.core.catalog_types import TierInfo
 
 
 @dataclass(frozen=True, slots=True)
-class Entitlement:
-    tier: str
-    monthly_price: Decimal
-    monthly_cost_cap: Decimal
-    soft_warnings: tuple[float, ...]
-    requests_per_minute: int
-    allowed_models: tuple[str, ...]
-    stripe_price_id: str | None
-    price_table_version: str
+class Entitlement(TierInfo):
+    """A tier's terms as granted (the tier itself), and the price table then in force."""
+
+    price_table_version: str = PRICE_TABLE_VERSION
+
+    @property
+    def tier(self) -> str:
+        """The tier's name."""
+        return self.name
 
     @classmethod
     def from_tier(cls, tier: TierInfo | str) -> Entitlement:
         """The entitlement a tier grants today (a name is looked up in the catalog)."""
         info = TIERS[tier] if isinstance(tier, str) else tier
-        return cls(
-            tier=info.name,
-            monthly_price=info.monthly_price,
-            monthly_cost_cap=info.monthly_cost_cap,
-            soft_warnings=info.soft_warnings,
-            requests_per_minute=info.requests_per_minute,
-            allowed_models=info.allowed_models,
-            stripe_price_id=info.stripe_price_id,
-            price_table_version=PRICE_TABLE_VERSION,
-        )
+        return cls(**_tier_terms(info))
 
     def tier_info(self) -> TierInfo:
-        """The snapshot in the shape the gateway takes."""
-        return TierInfo(
-            name=self.tier,
-            monthly_price=self.monthly_price,
-            monthly_cost_cap=self.monthly_cost_cap,
-            soft_warnings=self.soft_warnings,
-            requests_per_minute=self.requests_per_minute,
-            allowed_models=self.allowed_models,
-            stripe_price_id=self.stripe_price_id,
-        )
+        """The tier's terms alone, as the catalog states a tier."""
+        return TierInfo(**_tier_terms(self))
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able dict (Decimals as strings, so nothing is rounded)."""
-        data = asdict(self)
-        data["monthly_price"] = str(self.monthly_price)
-        data["monthly_cost_cap"] = str(self.monthly_cost_cap)
-        data["soft_warnings"] = list(self.soft_warnings)
-        data["allowed_models"] = list(self.allowed_models)
+        data: dict[str, Any] = {"tier": self.name}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name != "name":
+                data[f.name] = _jsonable(value)
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Entitlement:
         """The inverse of ``to_json``."""
         return cls(
-            tier=data["tier"],
+            name=data["tier"],
             monthly_price=Decimal(data["monthly_price"]),
             monthly_cost_cap=Decimal(data["monthly_cost_cap"]),
             soft_warnings=tuple(float(w) for w in data["soft_warnings"]),
@@ -75,3 +58,15 @@ class Entitlement:
             stripe_price_id=data.get("stripe_price_id"),
             price_table_version=data["price_table_version"],
         )
+
+
+def _tier_terms(info: TierInfo) -> dict[str, Any]:
+    return {f.name: getattr(info, f.name) for f in fields(TierInfo)}
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value

@@ -163,3 +163,17 @@ class RequestInProgress(UsageError):
             "A request with this idempotency key is still in progress; retry it later."
         )
         self.idempotency_key = idempotency_key
+
+
+class ReplayExpired(UsageError):
+    """The idempotency key's call was answered, but its answer is no longer kept (HTTP 409)."""
+
+    status = 409
+    code = "idempotency_key_expired"
+
+    def __init__(self, idempotency_key: str) -> None:
+        super().__init__(
+            "A request with this idempotency key was answered more than 24 hours ago and "
+            "its answer is no longer kept; send a new idempotency key to run it again."
+        )
+        self.idempotency_key = idempotency_key

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from enum import Enum
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.catalog import MODELS
@@ -33,12 +34,17 @@ from app.services.usage.money import to_micros, to_micros_or_none, to_usd
 
 # Outcomes the customer is billed for: the billing outbox gets a row for each.
 BILLABLE = frozenset({CallOutcome.ok, CallOutcome.cached, CallOutcome.cancelled})
+# The error code the sweep closes a call's row with when its process died mid-call.
+ABANDONED = "abandoned"
 # Outcomes whose idempotency key is kept: a retry returns them instead of calling again.
 # Refusals and failures release the key, so a retry after them is a new attempt.
 KEEPS_KEY = BILLABLE
+# How long the answer of a call made with an idempotency key is kept for a retry
+# (``replay_body``; the sweep clears it afterwards, as Stripe keeps its replays 24 h).
+REPLAY_WINDOW = timedelta(hours=24)
 
-_EVENTS = UsageEvent.__table__
-_OUTBOX = BillingOutbox.__table__
+_EVENTS = cast(Table, UsageEvent.__table__)
+_OUTBOX = cast(Table, BillingOutbox.__table__)
 
 # What settling fills in on the row opened at admission.
 _CLOSING = (
@@ -62,26 +68,37 @@ _CLOSING = (
     "price_id",
     "attempts",
     "response_body",
+    "replay_body",
     "completed_at",
+)
+_THIS_ROW = (
+    _EVENTS.c.id == bindparam("row_id"),
+    _EVENTS.c.workspace_id == bindparam("row_workspace_id"),
 )
 _CLOSE = (
     update(_EVENTS)
-    .where(
-        _EVENTS.c.id == bindparam("row_id"),
-        _EVENTS.c.workspace_id == bindparam("row_workspace_id"),
-        _EVENTS.c.outcome == CallOutcome.pending.value,
-    )
+    .where(*_THIS_ROW, _EVENTS.c.outcome == CallOutcome.pending.value)
     .values({name: bindparam(f"v_{name}") for name in _CLOSING})
 )
 # The same, for a row the sweep already closed as abandoned (the call was slow, not dead).
 _CLOSE_SWEPT = (
     update(_EVENTS)
     .where(
-        _EVENTS.c.id == bindparam("row_id"),
-        _EVENTS.c.workspace_id == bindparam("row_workspace_id"),
+        *_THIS_ROW,
+        _EVENTS.c.outcome == CallOutcome.failed.value,
+        _EVENTS.c.error_code == ABANDONED,
     )
     .values({name: bindparam(f"v_{name}") for name in _CLOSING})
 )
+_EXISTS = select(_EVENTS.c.id).where(*_THIS_ROW)
+
+
+class Closing(Enum):
+    """What closing a call's row found (and so what settling it still has to do)."""
+
+    HELD = "held"  # the row was pending: release the call's holds, charge its cost
+    SWEPT = "swept"  # the sweep had closed it and released the holds: charge the cost only
+    SETTLED = "settled"  # already settled (a second settlement): nothing to do
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +197,7 @@ def opening_values(
             else None
         ),
         "response_body": None,
+        "replay_body": None,
         "created_at": facts.started_at,
         "completed_at": None,
     }
@@ -191,8 +209,9 @@ def closing_values(
     """What the call's outcome adds to its row."""
     known = result.usage.source is not UsageSource.unknown
     model = MODELS.get(result.model) if result.model else None
+    keeps_key = result.outcome in KEEPS_KEY
     return {
-        "idempotency_key": facts.idempotency_key if result.outcome in KEEPS_KEY else None,
+        "idempotency_key": facts.idempotency_key if keeps_key else None,
         "provider": result.provider or None,
         "model": result.model or None,
         "input_tokens": result.usage.input_tokens if known else None,
@@ -212,6 +231,8 @@ def closing_values(
         "price_id": model.price.price_id if model else None,
         "attempts": [attempt_json(a) for a in result.attempts] or None,
         "response_body": result.text if log_prompts else None,
+        # Kept for idempotent replays (see REPLAY_WINDOW), prompt logging or not.
+        "replay_body": result.text if keeps_key and facts.idempotency_key else None,
         "completed_at": now,
     }
 
@@ -253,29 +274,31 @@ async def open_call(session: AsyncSession, values: dict[str, Any]) -> None:
 
 async def close_call(
     session: AsyncSession, facts: CallFacts, result: CallResult, *, log_prompts: bool, now: datetime
-) -> bool:
+) -> Closing:
     """Complete an admitted call's row, and add its outbox row when billable.
 
-    Returns True when the call's holds are still to be released: False only when
-    the sweep had already closed the row as abandoned (and released them); the row
-    gets the real outcome all the same. A row that went missing is written whole.
+    Idempotent per row: a row already settled is left alone (``Closing.SETTLED``).
+    A row the sweep closed as abandoned gets the real outcome all the same
+    (``Closing.SWEPT``: its holds are already released). A row that went missing
+    (a restored backup, a manual cleanup) is written whole.
     """
     values = closing_values(facts, result, log_prompts=log_prompts, now=now)
     params = {f"v_{name}": value for name, value in values.items()}
-    params |= {"row_id": facts.event_id, "row_workspace_id": facts.workspace_id}
-    holds_pending = True
-    closed = await session.execute(_CLOSE, params)
-    if not closed.rowcount:  # type: ignore[attr-defined]
-        swept = await session.execute(_CLOSE_SWEPT, params)
-        holds_pending = not swept.rowcount  # type: ignore[attr-defined]
-        if holds_pending:  # the opening row is gone (a restored backup, a manual cleanup)
+    ids = {"row_id": facts.event_id, "row_workspace_id": facts.workspace_id}
+    closing = Closing.HELD
+    if not (await session.execute(_CLOSE, params | ids)).rowcount:  # type: ignore[attr-defined]
+        if (await session.execute(_CLOSE_SWEPT, params | ids)).rowcount:  # type: ignore[attr-defined]
+            closing = Closing.SWEPT
+        elif (await session.execute(_EXISTS, ids)).first() is not None:
+            return Closing.SETTLED
+        else:
             opening = opening_values(
                 facts, log_prompts=log_prompts, funding=None, held=0, credit_held=0
             )
             await session.execute(insert(_EVENTS), {**opening, **values})
     if result.outcome in BILLABLE:
         await session.execute(insert(_OUTBOX), outbox_values(facts, values))
-    return holds_pending
+    return closing
 
 
 async def write(
@@ -316,14 +339,15 @@ async def mark_usable(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def result_from_event(event: UsageEvent) -> ChatResult:
-    """A past call as a gateway result, for idempotent replays.
+def replay_text(event: UsageEvent) -> str | None:
+    """A past call's answer, while it is kept (None once ``REPLAY_WINDOW`` has passed)."""
+    return event.replay_body if event.replay_body is not None else event.response_body
 
-    The text is there only when bodies are stored (``privacy.log_prompts``);
-    otherwise it is empty and the caller gets the recorded facts alone.
-    """
+
+def result_from_event(event: UsageEvent, text: str) -> ChatResult:
+    """A past call as a gateway result, for idempotent replays."""
     return ChatResult(
-        text=event.response_body or "",
+        text=text,
         model=event.model or "",
         provider=event.provider or "",
         usage=Usage(

@@ -1,4 +1,5 @@
-"""Housekeeping: settle calls a crashed process left pending, expire due credit grants.
+"""Housekeeping: settle calls a crashed process left pending, expire due credit grants,
+and forget answers kept for idempotent replays once their window has passed.
 
 A call's row stays ``pending`` for the length of one call; one older than the
 TTL belongs to a process that died (or lost its database) mid-call. The sweep
@@ -10,14 +11,17 @@ all, it completes the same row without releasing anything twice.
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import CallOutcome, CreditAccount, UsageBudget, UsageEvent
 from app.services.usage import credits
 from app.services.usage.budget import period_start
+from app.services.usage.ledger import ABANDONED, REPLAY_WINDOW
 from app.services.usage.tenancy import TenantDatabase
 
 logger = logging.getLogger(__name__)
@@ -53,44 +57,8 @@ async def sweep(db: TenantDatabase, *, older_than: timedelta, now: datetime) -> 
             )
         ).all()
         for call in stale:
-            logger.warning(
-                "closing abandoned call %s (workspace %s, %s + %s micro-USD held)",
-                call.id,
-                call.workspace_id,
-                call.held_micros,
-                call.credit_held_micros,
-            )
-            await session.execute(
-                update(UsageEvent)
-                .where(UsageEvent.id == call.id, UsageEvent.outcome == CallOutcome.pending)
-                .values(
-                    outcome=CallOutcome.failed,
-                    error_code="abandoned",
-                    error="the process handling the call stopped before settling it",
-                    idempotency_key=None,  # a retry of the request is a new attempt
-                    completed_at=now,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            if call.held_micros:
-                await session.execute(
-                    update(UsageBudget)
-                    .where(
-                        UsageBudget.workspace_id == call.workspace_id,
-                        UsageBudget.period_start == period_start(call.created_at),
-                    )
-                    .values(
-                        reserved_micros=UsageBudget.reserved_micros - call.held_micros,
-                        updated_at=now,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-            await credits.release(
-                session,
-                workspace_id=call.workspace_id,
-                amount_micros=call.credit_held_micros,
-                now=now,
-            )
+            await _close_abandoned(session, call, now)
+        await _forget_replays(session, now)
         due = (
             await session.scalars(
                 select(CreditAccount.workspace_id).where(CreditAccount.next_expiry_at <= now)
@@ -100,3 +68,62 @@ async def sweep(db: TenantDatabase, *, older_than: timedelta, now: datetime) -> 
         for workspace_id in due:
             expired += await credits.expire_due(session, workspace_id=workspace_id, now=now)
     return SweepReport(len(stale), expired)
+
+
+# A pending call's id, workspace, start and holds (budget, credits), as the sweep selects it.
+StaleCall = Row[uuid.UUID, uuid.UUID, datetime, int, int]
+
+
+async def _close_abandoned(session: AsyncSession, call: StaleCall, now: datetime) -> None:
+    """Close one abandoned call as failed and release what it held."""
+    logger.warning(
+        "closing abandoned call %s (workspace %s, %s + %s micro-USD held)",
+        call.id,
+        call.workspace_id,
+        call.held_micros,
+        call.credit_held_micros,
+    )
+    await session.execute(
+        update(UsageEvent)
+        .where(UsageEvent.id == call.id, UsageEvent.outcome == CallOutcome.pending)
+        .values(
+            outcome=CallOutcome.failed,
+            error_code=ABANDONED,
+            error="the process handling the call stopped before settling it",
+            idempotency_key=None,  # a retry of the request is a new attempt
+            completed_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if call.held_micros:
+        await session.execute(
+            update(UsageBudget)
+            .where(
+                UsageBudget.workspace_id == call.workspace_id,
+                UsageBudget.period_start == period_start(call.created_at),
+            )
+            .values(
+                reserved_micros=UsageBudget.reserved_micros - call.held_micros,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    await credits.release(
+        session,
+        workspace_id=call.workspace_id,
+        amount_micros=call.credit_held_micros,
+        now=now,
+    )
+
+
+async def _forget_replays(session: AsyncSession, now: datetime) -> None:
+    """Clear answers kept for idempotent replays past their window (``REPLAY_WINDOW``)."""
+    await session.execute(
+        update(UsageEvent)
+        .where(
+            UsageEvent.replay_body.is_not(None),
+            UsageEvent.completed_at < now - REPLAY_WINDOW,
+        )
+        .values(replay_body=None)
+        .execution_options(synchronize_session=False)
+    )

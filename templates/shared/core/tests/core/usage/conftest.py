@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,7 +24,8 @@ from app.core import migrate
 from app.core.catalog import TIERS, WORKFLOWS
 from app.core.catalog_types import WorkflowInfo
 from app.core.db import create_engine_for
-from app.services.usage import Accounts, CallContext, Entitlement, TenantDatabase, UsageService
+from app.services.accounts import Accounts
+from app.services.usage import CallContext, Entitlement, TenantDatabase, UsageService
 from tests.core.usage.fakes import FakeGateway
 
 
@@ -99,17 +101,12 @@ def entitlement(
     cap: str = "1", *, per_minute: int = 1000, warnings: tuple[float, ...] = (0.75, 0.9)
 ) -> Entitlement:
     """The first catalog tier with test-sized terms (names differ between blueprints)."""
-    tier = next(iter(TIERS.values()))
-    base = Entitlement.from_tier(tier)
-    return Entitlement(
-        tier=base.tier,
+    return replace(
+        Entitlement.from_tier(next(iter(TIERS.values()))),
         monthly_price=Decimal("10"),
         monthly_cost_cap=Decimal(cap),
         soft_warnings=warnings,
         requests_per_minute=per_minute,
-        allowed_models=base.allowed_models,
-        stripe_price_id=base.stripe_price_id,
-        price_table_version=base.price_table_version,
     )
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from app.core.catalog import TIERS
 from app.models import ApiKey
 from app.models import Entitlement as EntitlementRow
-from app.services.usage import Accounts, CallContext, Entitlement, UsageService, hash_key
+from app.services.accounts import Accounts, hash_key
+from app.services.usage import CallContext, Entitlement, UsageService
 from tests.core.usage.helpers import events, request
 
 

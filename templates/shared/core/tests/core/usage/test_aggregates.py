@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.catalog import TIERS
+from app.services.accounts import Accounts
 from app.services.llm.errors import AllProvidersFailed
 from app.services.llm.types import AttemptOutcome
-from app.services.usage import Accounts, CallContext, UsageService
+from app.services.usage import CallContext, UsageService
 from app.services.usage.aggregates import (
     ALL_WORKSPACES,
     Dimension,

@@ -16,15 +16,15 @@ from app.services.usage import (
     CallContext,
     CapExceeded,
     ContextTooLarge,
-    UsageOutcome,
     UsageService,
 )
 from app.services.usage.budget import period_resets_at, period_start
 from app.services.usage.money import to_usd
 from app.services.usage.pricing import worst_case_micros
+from app.services.usage.settlement import Admission
 from tests.core.usage.conftest import entitlement
 from tests.core.usage.fakes import FakeGateway
-from tests.core.usage.helpers import budget_row, events, pending, request, warnings
+from tests.core.usage.helpers import budget_row, events, outbox, pending, request, warnings
 
 
 def worst_case(ctx: CallContext, workflow: WorkflowInfo) -> int:
@@ -154,11 +154,9 @@ async def test_an_oversize_request_is_refused_before_any_provider_call(
 async def test_sweep_closes_a_crashed_call_and_a_late_settle_does_not_double_release(
     service: UsageService, gateway: FakeGateway, ctx: CallContext
 ) -> None:
-    from app.services.usage.service import _Admission
-
     # A process admits a call, then dies before settling it.
-    admission = await service._admit(service._facts(ctx, request()))
-    assert isinstance(admission, _Admission)
+    admission = await service.admitter.admit(service.admitter.facts(ctx, request()))
+    assert isinstance(admission, Admission)
     held = await budget_row(service, ctx.workspace_id)
     assert held.reserved_micros == admission.budget_micros > 0
     assert len(await pending(service, ctx.workspace_id)) == 1
@@ -172,9 +170,28 @@ async def test_sweep_closes_a_crashed_call_and_a_late_settle_does_not_double_rel
     assert (await budget_row(service, ctx.workspace_id)).reserved_micros == 0
     # The "dead" call answers after all: its cost lands, nothing is released twice.
     result = gateway.result(request(), ctx.entitlement.tier_info())
-    await service._settle(admission, result, CallOutcome.ok)
+    await service.settlement.settle(admission, result, CallOutcome.ok)
     (row,) = await events(service, ctx.workspace_id)
     assert (row.outcome, row.cost_micros) == ("ok", 1000)
+    spent = await budget_row(service, ctx.workspace_id)
+    assert (spent.spent_micros, spent.reserved_micros) == (1000, 0)
+
+
+async def test_settling_a_settled_call_again_changes_nothing(
+    service: UsageService, gateway: FakeGateway, ctx: CallContext
+) -> None:
+    admission = await service.admitter.admit(service.admitter.facts(ctx, request()))
+    assert isinstance(admission, Admission)
+    result = gateway.result(request(), ctx.entitlement.tier_info())
+    await service.settlement.settle(admission, result, CallOutcome.ok)
+
+    # A second settlement of the same row (a retry, a cancel racing the end): a no-op.
+    await service.settlement.settle(admission, result, CallOutcome.cancelled)
+    await service.settlement.settle_failure(admission, None)
+
+    (row,) = await events(service, ctx.workspace_id)
+    assert (row.outcome, row.cost_micros) == ("ok", 1000)
+    assert [o.usage_event_id for o in await outbox(service, ctx.workspace_id)] == [row.id]
     spent = await budget_row(service, ctx.workspace_id)
     assert (spent.spent_micros, spent.reserved_micros) == (1000, 0)
 
@@ -182,13 +199,13 @@ async def test_sweep_closes_a_crashed_call_and_a_late_settle_does_not_double_rel
 async def test_a_call_whose_row_went_missing_still_gets_one_and_releases_its_hold(
     service: UsageService, gateway: FakeGateway, ctx: CallContext
 ) -> None:
-    admission = await service._admit(service._facts(ctx, request()))
-    assert not isinstance(admission, UsageOutcome)
+    admission = await service.admitter.admit(service.admitter.facts(ctx, request()))
+    assert isinstance(admission, Admission)
     async with service.db.tenant(ctx.workspace_id) as session:
         await session.execute(delete(UsageEvent).where(UsageEvent.workspace_id == ctx.workspace_id))
 
     result = gateway.result(request(), ctx.entitlement.tier_info())
-    await service._settle(admission, result, CallOutcome.ok)
+    await service.settlement.settle(admission, result, CallOutcome.ok)
 
     (row,) = await events(service, ctx.workspace_id)
     assert (row.outcome, row.cost_micros, row.workflow) == ("ok", 1000, ctx.workflow)

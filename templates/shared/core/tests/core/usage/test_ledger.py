@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
 from app.core.catalog import MODELS, PRICE_TABLE_VERSION
 from app.models import CallOutcome
+from app.models.base import utcnow
 from app.services.llm.errors import AllProvidersFailed, NoRouteError, StreamInterrupted
 from app.services.llm.types import AttemptOutcome, StreamEnd, TextDelta, UsageSource
-from app.services.usage import CallContext, RequestInProgress, UsageService
+from app.services.usage import CallContext, ReplayExpired, RequestInProgress, UsageService
+from app.services.usage.ledger import REPLAY_WINDOW
 from tests.core.usage.fakes import CHUNKS, FakeGateway, failed_attempt
 from tests.core.usage.helpers import budget_row, events, outbox, pending, request, with_key
 
@@ -232,6 +235,44 @@ async def test_a_retried_key_returns_the_first_result_and_is_charged_once(
     assert again.event_id == first.event_id and again.settled_usd == first.settled_usd
     assert len(await events(service, ctx.workspace_id)) == 1
     assert (await budget_row(service, ctx.workspace_id)).spent_micros == 1000
+
+
+async def test_a_replay_returns_the_answer_with_prompt_logging_off(
+    service: UsageService, gateway: FakeGateway, ctx: CallContext
+) -> None:
+    assert not service.log_prompts
+    keyed = with_key(ctx, "req-answer")
+    first = await service.run(keyed, request())
+
+    again = await service.run(keyed, request())
+    streamed = [event async for event in await service.stream(keyed, request())]
+
+    assert again.replayed and again.text == first.text == "".join(CHUNKS)
+    assert [e.text for e in streamed if isinstance(e, TextDelta)] == ["".join(CHUNKS)]
+    (row,) = await events(service, ctx.workspace_id)
+    assert row.response_body is None  # not a log: kept for replays only
+    assert gateway.calls == 1
+
+
+async def test_a_replay_after_the_window_is_a_409_never_an_empty_answer(
+    service: UsageService, ctx: CallContext
+) -> None:
+    keyed = with_key(ctx, "req-expired")
+    await service.run(keyed, request())
+    later = UsageService(
+        service.db.engine,
+        service.gateway,
+        log_prompts=False,
+        clock=lambda: utcnow() + REPLAY_WINDOW + timedelta(hours=1),
+    )
+    await later.sweep(older_than=timedelta(days=365))  # forgets the kept answer
+
+    with pytest.raises(ReplayExpired) as refused:
+        await service.run(keyed, request())
+
+    assert refused.value.status == 409 and refused.value.code == "idempotency_key_expired"
+    (row,) = await events(service, ctx.workspace_id)
+    assert row.replay_body is None and row.outcome == "ok"
 
 
 async def test_a_key_in_flight_is_refused(

@@ -12,7 +12,8 @@ from sqlalchemy.exc import DBAPIError
 from app.core.catalog import TIERS
 from app.models import TENANT_TABLES, Base, UsageEvent, Workspace
 from app.models.base import TENANT_ROLE
-from app.services.usage import Accounts, CallContext, UsageService
+from app.services.accounts import Accounts
+from app.services.usage import CallContext, UsageService
 from tests.core.usage.conftest import postgres_url
 from tests.core.usage.helpers import request
 

@@ -1,12 +1,8 @@
-"""Workspaces, users, API keys and plan changes: who a call is made for.
-
-API keys are random, shown once, and stored as SHA-256 hashes (a fast hash is
-right for high-entropy secrets; passwords would need a slow one).
-"""
+"""``Accounts``: workspaces, their users, API keys and plan changes, each in its own
+tenant-scoped transaction. Who a call is made for, and on which terms."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -18,21 +14,12 @@ from app.core.catalog_types import TierInfo
 from app.models import ApiKey, User, Workspace
 from app.models import Entitlement as EntitlementRow
 from app.models.base import new_id, utcnow
+from app.services.accounts.keys import KEY_PREFIX, IssuedKey, hash_key
+from app.services.accounts.roles import ROLES
 from app.services.usage.entitlements import Entitlement
 from app.services.usage.tenancy import TenantDatabase
 
-KEY_PREFIX = "sk_"
-ROLES = ("owner", "member")  # owners manage billing and keys; members make calls
 _TOUCH_EVERY = timedelta(minutes=5)  # last_used_at precision: not a write per request
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedKey:
-    """A new API key. ``plaintext`` exists only here: show it once, never store it."""
-
-    id: uuid.UUID
-    prefix: str
-    plaintext: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +31,6 @@ class Principal:
     api_key_id: uuid.UUID
     entitlement: Entitlement
     role: str = "member"
-
-
-def hash_key(plaintext: str) -> str:
-    """The stored form of an API key."""
-    return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
 class Accounts:

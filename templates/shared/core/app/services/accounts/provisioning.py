@@ -15,9 +15,9 @@ from sqlalchemy import select
 from app.core.catalog import BILLING_MODE, TIERS
 from app.models import User, Workspace
 from app.models.base import utcnow
-from app.services.api.auth import Role
+from app.services.accounts.roles import Role
+from app.services.accounts.service import Accounts
 from app.services.usage import credits
-from app.services.usage.accounts import Accounts
 from app.services.usage.tenancy import TenantDatabase
 
 # The demo seed (``python -m app keys demo``, run by ``make run``).
