@@ -265,9 +265,7 @@ def read_body() -> bytes:
 def authenticated() -> Caller:
     """The caller behind the Bearer key (401/403 otherwise); kept for the response headers."""
     if "caller" not in g:
-        # WSGI servers join a repeated header's values with commas: one value per name.
-        headers = dict(request.headers.items())
-        g.caller = api().authenticate(request.headers.get("Authorization"), headers)
+        g.caller = api().authenticate(request.headers.get("Authorization"), header_map())
     caller: Caller = g.caller
     return caller
 
@@ -377,3 +375,11 @@ def install(app: Flask, *, max_body_bytes: int, body_timeout_seconds: float) -> 
             for name, value in caller.meta.headers().items():
                 response.headers.setdefault(name, value)
         return response
+
+
+def header_map() -> dict[str, str]:
+    """The request's headers as a plain mapping, the shape the API service reads.
+
+    WSGI servers join a repeated header's values with commas: one value per name.
+    """
+    return dict(request.headers.items())

@@ -10,7 +10,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from app.schemas.openai import ChatCompletionRequest
-from app.web import api, authenticated, authenticated_body, event_stream, json_response
+from app.web import (
+    api,
+    authenticated,
+    authenticated_body,
+    event_stream,
+    header_map,
+    json_response,
+)
 
 llm_router_bp = Blueprint("llm_router", __name__, url_prefix="/v1")
 
@@ -21,11 +28,11 @@ def chat_completions() -> Response:
     caller, body = authenticated_body(ChatCompletionRequest)
     cache = request.args.get("cache")
     if body.stream:
-        opened = api().open_completion_stream(caller, body, request.headers, cache)
+        opened = api().open_completion_stream(caller, body, header_map(), cache)
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         events = api().completion_events(caller, opened, include_usage=include_usage)
         return event_stream(events, opened)
-    return json_response(api().completion(caller, body, request.headers, cache))
+    return json_response(api().completion(caller, body, header_map(), cache))
 
 
 @llm_router_bp.get("/models")

@@ -69,13 +69,13 @@ def writes_blocked(database_url: str, workspace_id: str) -> Iterator[None]:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         assert url.database
-        connection = sqlite3.connect(url.database, timeout=10, isolation_level=None)
+        lock = sqlite3.connect(url.database, timeout=10, isolation_level=None)
         try:
-            connection.execute("BEGIN IMMEDIATE")
+            lock.execute("BEGIN IMMEDIATE")
             yield
-            connection.execute("ROLLBACK")
+            lock.execute("ROLLBACK")
         finally:
-            connection.close()
+            lock.close()
         return
     engine = create_engine(migrate.sync_url(database_url), poolclass=NullPool)
     try:

@@ -184,7 +184,7 @@ async def seed(database_url: str) -> dict[str, Key]:
 
 
 def _postgres(url: str | None) -> bool:
-    return bool(url) and make_url(url).get_backend_name() in ("postgresql", "postgres")
+    return url is not None and make_url(url).get_backend_name() in ("postgresql", "postgres")
 
 
 @contextmanager
@@ -203,8 +203,11 @@ def migrated_database(tmp: Path) -> Iterator[str]:
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        rendered = url.render_as_string(hide_password=False)
+        rendered = (
+            make_url(base)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
         migrate.upgrade(rendered)
         yield rendered
     finally:

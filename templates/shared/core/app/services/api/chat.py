@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 
 from app.core.catalog_types import WorkflowInfo
 from app.models import CallOutcome
@@ -55,7 +55,7 @@ class ChatApi(MeteredCalls):
         """Admit a streamed chat and wait for its first event; refusals raise here."""
         return await self._open(caller, self._prepare_chat(caller, body, headers, cache))
 
-    async def chat_events(self, caller: Caller, opened: OpenedStream) -> AsyncIterator[bytes]:
+    async def chat_events(self, caller: Caller, opened: OpenedStream) -> AsyncGenerator[bytes, None]:
         """SSE for ``POST /v1/chat``: ``delta`` events, then ``end`` or ``error``."""
         event = opened.first
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 
 from app.schemas.openai import (
     AssistantMessage,
@@ -73,7 +73,7 @@ class CompletionsApi(MeteredCalls):
 
     async def completion_events(
         self, caller: Caller, opened: OpenedStream, *, include_usage: bool
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes, None]:
         """SSE in OpenAI's chunk format, ending with ``data: [DONE]``."""
         chunk_id = f"chatcmpl-{uuid.uuid4().hex}"
         model = opened.prepared.requested_model

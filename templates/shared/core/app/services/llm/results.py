@@ -23,17 +23,21 @@ def build_result(
     model: str = "",
     provider: str = "",
     local: bool = False,
+    recorded: tuple[Usage, Decimal | None] | None = None,
 ) -> ChatResult:
     """A gateway result for ``text``.
 
     With ``answered_by`` (the last attempt, successful or the one cut short), the
     model, provider, usage and cost are that attempt's. Without it no provider was
     called: no usage and no cost, under the ``model`` and ``provider`` given (a
-    cache hit names the cache; a stream closed before any call names nothing).
+    cache hit names the cache; a stream closed before any call names nothing), unless
+    ``recorded`` gives the usage and cost stored for a past call (an idempotent replay).
     """
     if answered_by is not None:
         model, provider = answered_by.model, answered_by.provider
         usage, cost = answered_by.usage, answered_by.cost_usd
+    elif recorded is not None:
+        usage, cost = recorded
     else:
         usage, cost = Usage(source=UsageSource.reported), Decimal(0)
     return ChatResult(

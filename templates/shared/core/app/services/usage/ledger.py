@@ -29,6 +29,7 @@ from app.services.llm.types import (
     Usage,
     UsageSource,
 )
+from app.services.llm.results import build_result
 from app.services.usage.entitlements import Entitlement
 from app.services.usage.money import to_micros, to_micros_or_none, to_usd
 
@@ -346,19 +347,19 @@ def replay_text(event: UsageEvent) -> str | None:
 
 def result_from_event(event: UsageEvent, text: str) -> ChatResult:
     """A past call as a gateway result, for idempotent replays."""
-    return ChatResult(
-        text=text,
+    usage = Usage(
+        input_tokens=event.input_tokens or 0,
+        output_tokens=event.output_tokens or 0,
+        cached_input_tokens=event.cached_input_tokens or 0,
+        source=UsageSource(event.usage_source),
+    )
+    return build_result(
+        text,
+        routing=RoutingDecision(strategy="replay", candidates=()),
+        finish_reason=None,
         model=event.model or "",
         provider=event.provider or "",
-        usage=Usage(
-            input_tokens=event.input_tokens or 0,
-            output_tokens=event.output_tokens or 0,
-            cached_input_tokens=event.cached_input_tokens or 0,
-            source=UsageSource(event.usage_source),
-        ),
-        cost_usd=None if event.cost_micros is None else to_usd(event.cost_micros),
-        attempts=(),
-        routing=RoutingDecision(strategy="replay", candidates=()),
+        recorded=(usage, None if event.cost_micros is None else to_usd(event.cost_micros)),
     )
 
 

@@ -28,6 +28,7 @@ from app.services.llm.types import (
     Usage,
     UsageSource,
 )
+from app.services.llm.results import build_result
 from app.services.usage import budget, credits, ledger
 from app.services.usage.budget import BudgetStatus, UsageWarningInfo
 from app.services.usage.funding import CREDITS, OVERAGE
@@ -200,15 +201,8 @@ class Settlement:
 
 def nothing_called() -> ChatResult:
     """The result of a stream closed before any provider was called: no usage, no cost."""
-    return ChatResult(
-        text="",
-        model="",
-        provider="",
-        usage=Usage(source=UsageSource.reported),
-        cost_usd=Decimal(0),
-        attempts=(),
-        routing=RoutingDecision(strategy="none", candidates=()),
-        finish_reason="cancelled",
+    return build_result(
+        "", routing=RoutingDecision(strategy="none", candidates=()), finish_reason="cancelled"
     )
 
 

@@ -68,7 +68,9 @@ def usage_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
 @pytest.fixture
 def sqlite_path(usage_database_url: str) -> Path | None:
     parsed = make_url(usage_database_url)
-    return Path(parsed.database) if parsed.get_backend_name() == "sqlite" else None
+    if parsed.get_backend_name() != "sqlite" or parsed.database is None:
+        return None
+    return Path(parsed.database)
 
 
 @pytest.fixture

@@ -49,6 +49,7 @@ async def pending(service: UsageService, workspace_id: uuid.UUID) -> list[UsageE
 
 async def budget_row(service: UsageService, workspace_id: uuid.UUID) -> UsageBudget:
     (row,) = await rows(service, workspace_id, UsageBudget)
+    assert isinstance(row, UsageBudget)
     return row
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.catalog import MODELS, PRICE_TABLE_VERSION
 from app.models import CallOutcome
@@ -209,9 +210,9 @@ async def test_cache_hit_writes_a_cached_row_without_calling_a_provider(
 
 
 async def test_bodies_are_stored_only_when_log_prompts_is_on(
-    usage_engine: object, gateway: FakeGateway, ctx: CallContext
+    usage_engine: AsyncEngine, gateway: FakeGateway, ctx: CallContext
 ) -> None:
-    logging_service = UsageService(  # type: ignore[arg-type]
+    logging_service = UsageService(
         usage_engine, gateway, billing_mode="stripe_metered", log_prompts=True
     )
 
@@ -292,7 +293,7 @@ async def test_a_key_in_flight_is_refused(
     service.gateway = Reentrant()
     await service.run(keyed, request())
 
-    assert len(seen) == 1 and seen[0].status == 409
+    assert len(seen) == 1 and isinstance(seen[0], RequestInProgress) and seen[0].status == 409
     assert len(await events(service, ctx.workspace_id)) == 1
 
 
