@@ -144,6 +144,12 @@ def test_help_documents_every_exit_code() -> None:
     result = invoke("--help")
 
     assert result.exit_code == 0
-    for code in ("0 ok", "1 the generated project", "2 bad", "3 reserved", "70 internal error"):
+    for code in (
+        "0 ok",
+        "1 the generated project",
+        "2 bad",
+        "3 `archgen update` left merge conflicts",
+        "70 internal error",
+    ):
         assert code in " ".join(result.output.split()), code
     assert "--debug" in result.output

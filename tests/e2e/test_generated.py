@@ -96,7 +96,7 @@ def test_verify_fails_with_the_failing_test_named(tmp_path: Path) -> None:
         == 0
     )
     (out / "tests" / "core" / "test_broken.py").write_text(
-        "def test_this_one_fails() -> None:\n    assert 1 == 2\n"
+        "def test_this_one_fails() -> None:\n    assert sum([1]) == 2\n"
     )
 
     done = archgen("verify", str(out), "--json")

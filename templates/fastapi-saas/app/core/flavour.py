@@ -11,6 +11,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 T = TypeVar("T")
 
 # Deferred work, as the shared core passes it around: a coroutine function here.
@@ -20,6 +23,11 @@ IS_ASYNC = True
 
 Lock = asyncio.Lock
 sleep = asyncio.sleep
+
+
+def sync_engine(engine: AsyncEngine) -> Engine:
+    """The synchronous engine behind ``engine``, where SQLAlchemy's events are attached."""
+    return engine.sync_engine
 
 
 def run(main: Call[T]) -> T:

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from sqlalchemy import Engine
+
 T = TypeVar("T")
 
 # Deferred work, as the shared core passes it around: a plain function here.
@@ -22,6 +24,11 @@ IS_ASYNC = False
 
 Lock = threading.Lock
 sleep = time.sleep
+
+
+def sync_engine(engine: Engine) -> Engine:
+    """The engine SQLAlchemy's events are attached to: ``engine`` itself here."""
+    return engine
 
 
 def run(main: Call[T]) -> T:

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -19,11 +19,16 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.core.flavour import sync_engine
+
 SQLITE_DRIVER = "aiosqlite"
 POSTGRES_DRIVER = "psycopg"
 # Seconds to wait for a new PostgreSQL connection, and for a free one from the pool.
 CONNECT_TIMEOUT_SECONDS = 5
 POOL_TIMEOUT_SECONDS = 10
+# How long an SQLite transaction waits for the write lock before failing (a 503). Writers
+# queue for the one lock; under a burst on a busy CPU that queue can take seconds.
+SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
 def driver_url(url: str) -> str:
@@ -46,9 +51,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     # and in WAL mode (set by the migrations) skip the fsync on every commit: the file stays
     # consistent, and only a power loss (not a crash) can lose the very last commits.
     cursor = dbapi_connection.cursor()
-    for pragma in ("foreign_keys=ON", "busy_timeout=5000", "synchronous=NORMAL"):
+    busy = f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}"
+    for pragma in ("foreign_keys=ON", busy, "synchronous=NORMAL"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
+    # The driver's own implicit BEGIN is turned off: _begin_immediate says BEGIN instead.
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(connection: Connection) -> None:
+    # Take the write lock when a transaction starts, waiting (busy_timeout) for it.
+    # A deferred transaction that reads and then writes cannot wait: when another
+    # writer got in between, SQLite fails it at once with "database is locked".
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine_for(url: str) -> AsyncEngine:
@@ -56,6 +71,7 @@ def create_engine_for(url: str) -> AsyncEngine:
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_async_engine(driver_url(url))
         event.listen(engine.pool, "connect", _sqlite_pragmas)
+        event.listen(sync_engine(engine), "begin", _begin_immediate)
         return engine
     # Server databases drop idle connections, and restart: check each connection before
     # use (a dead one is replaced, so the app recovers without a restart), and give up

@@ -98,9 +98,12 @@ def settling_seen() -> Iterator[threading.Event]:
     statements, so the test knows the settlement has begun without guessing a delay.
     """
     seen = threading.Event()
+    # On SQLite a transaction takes the write lock as it begins (BEGIN IMMEDIATE), so
+    # there the settlement waits at its BEGIN: the first one after the call was admitted.
+    starts = ("UPDATE AI_USAGE_EVENTS", "BEGIN IMMEDIATE")
 
     def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("UPDATE AI_USAGE_EVENTS"):
+        if statement.lstrip().upper().startswith(starts):
             seen.set()
 
     event.listen(Engine, "before_cursor_execute", before)
