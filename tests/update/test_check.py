@@ -21,6 +21,7 @@ def test_check_fails_on_a_hand_edited_file_and_passes_after_update(project: Path
     assert f"+++ b/{CONFIG}" in failed.stdout
     assert "+DEBUG_OVERRIDE = True" in failed.stdout
     assert "archgen update" in failed.stderr
+    assert "[/]" not in failed.stderr  # styles, not markup printed as text
 
     updated = archgen("update", project)
     assert updated.exit_code == 0, updated.output

@@ -129,7 +129,8 @@ def test_an_update_with_no_changes_is_a_byte_identical_no_op(project: Path) -> N
     result = archgen("update", project)
 
     assert result.exit_code == 0, result.output
-    assert "up to date" in result.stderr
+    assert "up to date: nothing to change" in result.stderr
+    assert "[/]" not in result.stderr  # styles, not markup printed as text
     assert tree(project) == before
     assert git(project, "status", "--porcelain") == ""
 

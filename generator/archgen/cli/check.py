@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from archgen.cli._io import err, reporting
+from archgen.cli._io import err, reporting, say
 from archgen.errors import EXIT_CHECKS_FAILED
 from archgen.update import check_project
 
@@ -33,9 +33,11 @@ def check(
         text = check_project(against, spec)
     if text:
         sys.stdout.write(text)
-        err.print(
-            "[bold red]generated files differ from the spec[/]: run `archgen update` "
-            "(it merges, and records deliberate edits as taken over), then commit"
+        say(
+            "generated files differ from the spec:",
+            "run `archgen update` (it merges, and records deliberate edits as taken over),"
+            " then commit",
+            style="bold red",
         )
         raise typer.Exit(EXIT_CHECKS_FAILED)
-    err.print("[green]generated files match the spec[/]")
+    say("generated files match the spec", style="green")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from archgen.cli._io import emit_json, err, reporting
+from archgen.cli._io import emit_json, err, reporting, say
 from archgen.errors import EXIT_UPDATE_CONFLICTS
 from archgen.update import Outcome, UpdateReport, update_project
 
@@ -24,30 +24,32 @@ _DRY_HEADINGS = {**_HEADINGS, Outcome.conflict: "would conflict"}
 def _show(report: UpdateReport) -> None:
     upgrade = report.fresh.upgrade
     if upgrade.changed:
-        err.print("[bold]spec upgraded[/] to the current schema_version:")
+        say("spec upgraded", "to the current schema_version:", style="bold")
         for note in upgrade.notes:
-            err.print(f"  {note}", markup=False)
-        err.print(upgrade.diff(), markup=False, highlight=False, end="")
+            err.print(f"  {note}")
+        err.print(upgrade.diff(), end="")
     for note in report.fresh.notes:
-        err.print(f"[yellow]note:[/] {note}")
+        say("note:", note, style="yellow")
     headings = _DRY_HEADINGS if report.dry_run else _HEADINGS
     for outcome, heading in headings.items():
         for change in (c for c in report.plan.changes if c.outcome is outcome):
             reason = f"  ({change.reason})" if change.reason else ""
-            err.print(f"  {heading:<15} {change.path}{reason}", markup=False)
+            err.print(f"  {heading:<15} {change.path}{reason}")
     unchanged = len(report.plan.paths(Outcome.unchanged))
     err.print(f"  {'unchanged':<15} {unchanged} files")
     if report.dry_run:
-        err.print("[dim]dry run: nothing was changed[/]")
+        say("dry run: nothing was changed", style="dim")
     elif report.conflicts:
-        err.print(
-            f"[bold yellow]{len(report.conflicts)} file(s) with conflicts[/]: resolve the "
-            "<<<<<<< markers, then commit (your version and archgen's are both in the file)"
+        say(
+            f"{len(report.conflicts)} file(s) with conflicts:",
+            "resolve the <<<<<<< markers, then commit"
+            " (your version and archgen's are both in the file)",
+            style="bold yellow",
         )
     elif all(c.outcome is Outcome.unchanged for c in report.plan.changes):
-        err.print("[green]up to date[/]: nothing to change")
+        say("up to date:", "nothing to change", style="green")
     else:
-        err.print("[green]updated[/]: review with git diff, then commit")
+        say("updated:", "review with git diff, then commit", style="green")
 
 
 def update(
