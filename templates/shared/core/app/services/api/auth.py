@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from app.services.accounts import Accounts, Role
+from app.services.accounts.roles import as_role
 from app.services.api.errors import forbidden, unauthorized
 from app.services.api.headers import ResponseMeta
 from app.services.usage.entitlements import Entitlement
@@ -102,8 +103,7 @@ async def authenticate(
         workspace_id=principal.workspace_id,
         user_id=principal.user_id,
         api_key_id=principal.api_key_id,
-        # Anything but a known owner key acts as a member.
-        role="owner" if principal.role == "owner" else "member",
+        role=as_role(principal.role),
         entitlement=principal.entitlement,
     )
     check_claims(caller, headers)
