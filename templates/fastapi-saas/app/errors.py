@@ -24,13 +24,13 @@ def error_response(error: ApiError) -> JSONResponse:
     return JSONResponse(error.to_json(), status_code=error.status, headers=error.headers)
 
 
-def _is_owner(request: Request) -> bool:
+def _sees_costs(request: Request) -> bool:
     caller = getattr(request.state, "caller", None)
-    return bool(caller is not None and caller.is_owner)
+    return bool(caller is not None and caller.sees_costs)
 
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
-    return error_response(to_api_error(exc, owner=_is_owner(request)))
+    return error_response(to_api_error(exc, owner=_sees_costs(request)))
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

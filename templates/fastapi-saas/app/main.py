@@ -12,7 +12,7 @@ from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, BodyTimeoutMiddleware, CallerHeadersMiddleware
-from app.routers import billing, chat, credit, health, llm_router, prompt_template, usage
+from app.routers import billing, chat, credit, health, keys, llm_router, prompt_template, usage
 from app.services.api.runtime import RuntimeOptions, max_body_bytes, open_runtime
 from app.services.api.service import ApiService
 
@@ -44,7 +44,7 @@ def create_app(
     app.add_middleware(CallerHeadersMiddleware)
     install_error_handlers(app)
     app.include_router(health.router)
-    for module in (chat, llm_router, usage, credit, prompt_template, billing):
+    for module in (chat, llm_router, usage, credit, prompt_template, billing, keys):
         app.include_router(module.router)
     return app
 

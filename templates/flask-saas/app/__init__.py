@@ -8,6 +8,7 @@ from app.blueprints.billing_bp import billing_bp
 from app.blueprints.chat_bp import chat_bp
 from app.blueprints.credit_bp import credit_bp
 from app.blueprints.health_bp import health_bp
+from app.blueprints.keys_bp import keys_bp
 from app.blueprints.llm_router_bp import llm_router_bp
 from app.blueprints.prompt_template_bp import prompt_template_bp
 from app.blueprints.usage_bp import usage_bp
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, *, options: RuntimeOptions | No
         credit_bp,
         prompt_template_bp,
         billing_bp,
+        keys_bp,
     ):
         app.register_blueprint(blueprint)
     return app

@@ -341,9 +341,9 @@ def _dumps(data: object) -> str:
 # -- wiring ------------------------------------------------------------------------------
 
 
-def _is_owner() -> bool:
+def _sees_costs() -> bool:
     caller = g.get("caller")
-    return bool(caller is not None and caller.is_owner)
+    return bool(caller is not None and caller.sees_costs)
 
 
 def install(app: Flask, *, max_body_bytes: int, body_timeout_seconds: float) -> None:
@@ -365,7 +365,7 @@ def install(app: Flask, *, max_body_bytes: int, body_timeout_seconds: float) -> 
     def _any_error(exc: Exception) -> Response:
         # ApiError, usage, gateway and prompt errors map to their status; anything
         # else is logged and answered with a bare 500 (never a traceback or HTML page).
-        error = to_api_error(exc, owner=_is_owner())
+        error = to_api_error(exc, owner=_sees_costs())
         return _error_response(error, close=error.code in _UNREAD_BODY_CODES)
 
     @app.after_request

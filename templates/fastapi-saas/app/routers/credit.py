@@ -1,4 +1,4 @@
-"""``GET/POST /v1/credits``: the prepaid balance; owners grant credits."""
+"""``GET/POST /v1/credits``: the prepaid balance; operators grant credits."""
 
 from __future__ import annotations
 
@@ -26,5 +26,5 @@ async def get_credits(caller: CallerDep, api: ApiDep) -> CreditBalance:
 async def grant_credits(
     caller: JsonCallerDep, body: CreditGrantBody, api: ApiDep
 ) -> CreditGrantResult:
-    """Add credits to the caller's workspace (owners only)."""
+    """Add credits to any workspace (operators only)."""
     return await api.grant_credits(caller, body)

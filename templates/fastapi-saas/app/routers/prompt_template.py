@@ -1,4 +1,4 @@
-"""``GET/POST /v1/prompts``: published prompt versions and experiments; owners publish."""
+"""``GET/POST /v1/prompts``: published prompt versions and experiments; operators publish."""
 
 from __future__ import annotations
 
@@ -26,5 +26,5 @@ async def list_prompts(caller: CallerDep, api: ApiDep) -> PromptList:
 async def publish_prompt(
     caller: JsonCallerDep, body: PublishPromptBody, api: ApiDep
 ) -> PublishedPrompt:
-    """Publish a new, immutable version of a prompt (owners only)."""
+    """Publish a new, immutable version of a prompt (operators only)."""
     return await api.publish_prompt(caller, body)

@@ -1,4 +1,4 @@
-"""``GET/POST /v1/credits``: the prepaid balance; owners grant credits."""
+"""``GET/POST /v1/credits``: the prepaid balance; operators grant credits."""
 
 from __future__ import annotations
 
@@ -18,6 +18,6 @@ def get_credits() -> Response:
 
 @credit_bp.post("/credits")
 def grant_credits() -> Response:
-    """Add credits to the caller's workspace (owners only)."""
+    """Add credits to any workspace (operators only)."""
     caller, body = authenticated_body(CreditGrantBody)
     return json_response(api().grant_credits(caller, body), status=201)

@@ -1,4 +1,4 @@
-"""``GET/POST /v1/prompts``: published prompt versions and experiments; owners publish."""
+"""``GET/POST /v1/prompts``: published prompt versions and experiments; operators publish."""
 
 from __future__ import annotations
 
@@ -18,6 +18,6 @@ def list_prompts() -> Response:
 
 @prompt_template_bp.post("/prompts")
 def publish_prompt() -> Response:
-    """Publish a new, immutable version of a prompt (owners only)."""
+    """Publish a new, immutable version of a prompt (operators only)."""
     caller, body = authenticated_body(PublishPromptBody)
     return json_response(api().publish_prompt(caller, body), status=201)

@@ -21,9 +21,12 @@ from app.core.flavour import run
 from app.core.logging import configure_logging
 
 # Command groups, in the order `--help` lists them.
-GROUPS: tuple[str, ...] = ("db", "keys", "prompts")
+GROUPS: tuple[str, ...] = ("db", "keys", "prompts", "workspaces", "credits")
 
-DESCRIPTION = "Operator commands for this app: the database, API keys and prompts."
+DESCRIPTION = (
+    "Operator commands for this app: the database, API keys, prompts, workspaces "
+    "and their plans, credits."
+)
 EPILOG = (
     'Run "python -m app GROUP --help" for a group\'s commands. Output that scripts '
     "read (a new key, JSON) goes to stdout; messages go to stderr. Settings come from "

@@ -1,4 +1,4 @@
-"""``GET/POST /v1/credits``: the workspace's prepaid balance; owners grant credits."""
+"""``GET/POST /v1/credits``: the workspace's prepaid balance; operators grant credits."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ class CreditBalance(BaseModel):
 
 
 class CreditGrantBody(BaseModel):
-    """Add credits to the caller's own workspace (owners only)."""
+    """Add credits to a workspace (operators only; customers pay through Checkout)."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -31,6 +31,12 @@ class CreditGrantBody(BaseModel):
         description="E.g. a payment id: granting twice with the same reference is a no-op.",
     )
     expires_at: datetime | None = None
+    workspace: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The workspace's id or name (default: the operator's own).",
+    )
 
 
 class CreditGrantResult(BaseModel):

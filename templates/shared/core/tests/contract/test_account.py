@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import httpx
 from sqlalchemy import create_engine
@@ -48,30 +49,28 @@ def test_owners_see_cost_and_the_whole_workspace(contract: Contract, client: htt
     assert all(w["cost_usd"] is not None for w in body["workflows"])
 
 
-def test_credits_balance_and_owner_grants(contract: Contract, client: httpx.Client) -> None:
-    owner = contract.key("owner").headers()
-    before = client.get("/v1/credits", headers=owner).json()
-    granted = client.post(
-        "/v1/credits",
-        json={"amount_usd": "2.5", "reason": "goodwill", "reference": "contract-grant-1"},
-        headers=owner,
-    )
+def test_credits_balance_and_operator_grants(contract: Contract, client: httpx.Client) -> None:
+    operator = contract.key("operator").headers()
+    alpha = contract.key("owner").workspace_id
+    before = client.get("/v1/credits", headers=contract.key("owner").headers()).json()
+    grant = {"amount_usd": "2.5", "reason": "goodwill", "reference": "contract-grant-1"}
+    granted = client.post("/v1/credits", json={**grant, "workspace": alpha}, headers=operator)
     assert granted.status_code == 201, granted.text
-    again = client.post(
-        "/v1/credits",
-        json={"amount_usd": "2.5", "reason": "goodwill", "reference": "contract-grant-1"},
-        headers=owner,
-    )
+    assert granted.json()["balance"]["workspace_id"] == alpha
+    again = client.post("/v1/credits", json={**grant, "workspace": alpha}, headers=operator)
     assert again.json()["grant_id"] == granted.json()["grant_id"]  # same reference: no-op
     after = client.get("/v1/credits", headers=contract.key("member").headers()).json()
-    assert float(after["balance_usd"]) >= float(before["balance_usd"]) + 2.5 - 0.01
-    assert after["workspace_id"] == contract.key("owner").workspace_id
-    response = client.post("/v1/credits", json={"amount_usd": "-1"}, headers=owner)
+    assert Decimal(after["balance_usd"]) == Decimal(before["balance_usd"]) + Decimal("2.5")
+    assert after["workspace_id"] == alpha
+    response = client.post("/v1/credits", json={"amount_usd": "-1"}, headers=operator)
     assert_error(response, 422, "invalid_fields")
+    unknown = {"amount_usd": "1", "workspace": "no-such-workspace"}
+    assert_error(client.post("/v1/credits", json=unknown, headers=operator), 404, "unknown_workspace")
 
 
 def test_prompts_list_and_publish(contract: Contract, client: httpx.Client) -> None:
     member = contract.key("member").headers()
+    operator = contract.key("operator").headers()
     listing = client.get("/v1/prompts", headers=member)
     assert listing.status_code == 200
     prompts = {p["name"]: p for p in listing.json()["data"]}
@@ -80,17 +79,13 @@ def test_prompts_list_and_publish(contract: Contract, client: httpx.Client) -> N
     assert first["serving"].startswith(f"{name}@v")
 
     text = "---\ndescription: A contract-suite version.\n---\nAnswer in one short paragraph.\n"
-    published = client.post(
-        "/v1/prompts", json={"name": name, "text": text}, headers=contract.key("owner").headers()
-    )
+    published = client.post("/v1/prompts", json={"name": name, "text": text}, headers=operator)
     assert published.status_code == 201, published.text
     assert published.json()["version"] == first["latest"] + 1
     relisted = {p["name"]: p for p in client.get("/v1/prompts", headers=member).json()["data"]}
     assert relisted[name]["latest"] == first["latest"] + 1
     bad = client.post(
-        "/v1/prompts",
-        json={"name": name, "text": "---\nnope: 1\n---\nx\n"},
-        headers=contract.key("owner").headers(),
+        "/v1/prompts", json={"name": name, "text": "---\nnope: 1\n---\nx\n"}, headers=operator
     )
     assert_error(bad, 422, "invalid_prompt")
 

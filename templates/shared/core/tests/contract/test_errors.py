@@ -43,12 +43,14 @@ def test_402_cap_reached_before_any_call(contract: Contract, client: httpx.Clien
     assert error["code"] in ("cap_exceeded", "credits_exhausted")
 
 
-def test_403_owner_only(contract: Contract, client: httpx.Client) -> None:
+def test_403_owner_and_operator_only(contract: Contract, client: httpx.Client) -> None:
     member = contract.key("member").headers()
-    response = client.post("/v1/credits", json={"amount_usd": "5"}, headers=member)
-    assert_error(response, 403, "owner_only")
-    response = client.post("/v1/prompts", json={"name": "x", "text": "y"}, headers=member)
-    assert_error(response, 403, "owner_only")
+    assert_error(client.get("/v1/keys", headers=member), 403, "owner_only")
+    owner = contract.key("owner").headers()
+    response = client.post("/v1/credits", json={"amount_usd": "5"}, headers=owner)
+    assert_error(response, 403, "operator_only")
+    response = client.post("/v1/prompts", json={"name": "x", "text": "y"}, headers=owner)
+    assert_error(response, 403, "operator_only")
 
 
 def test_403_model_the_tier_does_not_allow(contract: Contract, client: httpx.Client) -> None:
@@ -71,7 +73,9 @@ def test_404_unknown_workflow_model_prompt_and_route(
     assert_error(response, 404, "unknown_model")
     assert "no-such-model" not in MODELS
     response = client.post(
-        "/v1/prompts", json={"name": "no_such_prompt", "text": "x"}, headers=owner
+        "/v1/prompts",
+        json={"name": "no_such_prompt", "text": "x"},
+        headers=contract.key("operator").headers(),
     )
     assert_error(response, 404, "unknown_prompt")
     assert_error(client.get("/v1/nothing-here", headers=owner), 404, "not_found")

@@ -1,5 +1,6 @@
-"""``POST /v1/prompts`` is bounded: 413 over the size limit, 409 past the version limit,
-429 past the publish rate, 422 (short) for hostile front matter; the lock keeps its mode.
+"""``POST /v1/prompts`` is for operators only (403 for owners and members) and bounded:
+413 over the size limit, 409 past the version limit, 429 past the publish rate, 422
+(short) for hostile front matter; the lock keeps its mode.
 
 A server of its own, with small limits, so the shared contract server's tests are not
 affected by the publishes made here.
@@ -77,7 +78,7 @@ def version(number: int, size: int = 0) -> str:
 
 def test_a_version_over_the_size_limit_is_413(publisher: Publisher) -> None:
     started = time.perf_counter()
-    error = assert_error(publisher.publish("owner", version(1, 100_000)), 413, "prompt_too_large")
+    error = assert_error(publisher.publish("operator", version(1, 100_000)), 413, "prompt_too_large")
     assert time.perf_counter() - started < 5
     assert error["param"] == "text"
     assert error["details"] == {"max_bytes": MAX_BYTES}
@@ -91,17 +92,17 @@ def test_yaml_aliases_in_front_matter_are_a_short_422(publisher: Publisher) -> N
     )
     laughs += "variables: [*g, *g, *g, *g, *g, *g, *g, *g, *g]\n---\nHi.\n"
     assert len(laughs) < 450
-    response = publisher.publish("owner", laughs)
+    response = publisher.publish("operator", laughs)
     error = assert_error(response, 422, "invalid_prompt")
     assert "aliases" in error["message"]
     assert len(response.content) < 1_000
 
 
 def test_a_prompt_stops_growing_at_its_version_limit(publisher: Publisher) -> None:
-    statuses = [publisher.publish("other", version(10 + n)).status_code for n in range(3)]
+    statuses = [publisher.publish("operator_b", version(10 + n)).status_code for n in range(3)]
     # Whatever the other tests published first, the limit is reached and then held.
     assert statuses[-1] == 409 and set(statuses) <= {201, 409}
-    error = assert_error(publisher.publish("other", version(20)), 409, "prompt_version_limit")
+    error = assert_error(publisher.publish("operator_b", version(20)), 409, "prompt_version_limit")
     assert error["details"]["max_versions"] == len(PromptStore(publisher.prompts).versions(PROMPT))
     assert "PROMPT_MAX_VERSIONS" in error["message"]
     # Publishing replaced the lock file and kept its mode.
@@ -109,11 +110,20 @@ def test_a_prompt_stops_growing_at_its_version_limit(publisher: Publisher) -> No
 
 
 def test_publishing_is_rate_limited_per_workspace(publisher: Publisher) -> None:
-    answers = [publisher.publish("stream", version(30 + n)) for n in range(PER_MINUTE + 1)]
+    answers = [publisher.publish("operator_c", version(30 + n)) for n in range(PER_MINUTE + 1)]
 
     assert all(a.status_code != 429 for a in answers[:PER_MINUTE]), [a.text for a in answers]
     error = assert_error(answers[-1], 429, "rate_limited")
     assert int(answers[-1].headers["Retry-After"]) >= 1
     assert error["message"]
-    # Another workspace's owner is not held back by this one's publishes.
-    assert publisher.publish("owner", version(40)).status_code != 429
+    # Another workspace's operator is not held back by this one's publishes.
+    assert publisher.publish("operator", version(40)).status_code != 429
+
+
+def test_only_operators_publish(publisher: Publisher) -> None:
+    before = len(PromptStore(publisher.prompts).versions(PROMPT))
+    for key in ("owner", "member"):
+        assert_error(publisher.publish(key, version(50)), 403, "operator_only")
+    # A refused publish writes nothing: a customer's owner cannot change what every
+    # customer is served.
+    assert len(PromptStore(publisher.prompts).versions(PROMPT)) == before

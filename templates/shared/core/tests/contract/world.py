@@ -123,6 +123,10 @@ def gateway_settings(fakes: dict[str, FakeUpstream]) -> GatewaySettings:
 
 # name -> (workspace, tier snapshot, role); keys sharing a workspace name share it.
 SEEDS: dict[str, tuple[str, TierInfo, str]] = {
+    "operator": ("ops", ROOMY, "operator"),
+    # More operator workspaces: prompt publishes are rate-limited per workspace.
+    "operator_b": ("ops_b", ROOMY, "operator"),
+    "operator_c": ("ops_c", ROOMY, "operator"),
     "owner": ("alpha", ROOMY, "owner"),
     "member": ("alpha", ROOMY, "member"),
     "other": ("beta", ROOMY, "owner"),
@@ -134,19 +138,23 @@ SEEDS: dict[str, tuple[str, TierInfo, str]] = {
     "warned_member": ("eta", ROOMY, "member"),
 }
 # Workspaces that get prepaid credits (every billing mode accepts them).
-FUNDED = ("alpha", "beta", "gamma", "epsilon", "zeta")
+FUNDED = ("alpha", "beta", "gamma", "epsilon", "zeta", "ops")
 
 
 def fund(world: Contract) -> None:
     """Prepaid credits for the workspaces that make model calls (any billing mode
-    accepts them; prepaid products refuse calls without), granted through the API."""
-    owners = {SEEDS[name][0]: key for name, key in world.keys.items() if key.role == "owner"}
+    accepts them; prepaid products refuse calls without), granted by the operator."""
+    workspaces = {SEEDS[name][0]: key.workspace_id for name, key in world.keys.items()}
     with httpx.Client(base_url=world.base_url, timeout=10) as client:
         for workspace in FUNDED:
             response = client.post(
                 "/v1/credits",
-                json={"amount_usd": "100", "reason": "contract suite"},
-                headers=owners[workspace].headers(),
+                json={
+                    "amount_usd": "100",
+                    "reason": "contract suite",
+                    "workspace": workspaces[workspace],
+                },
+                headers=world.key("operator").headers(),
             )
             assert response.status_code == 201, response.text
 

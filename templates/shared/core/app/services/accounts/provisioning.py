@@ -13,8 +13,9 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.core.catalog import BILLING_MODE, TIERS
-from app.models import User, Workspace
+from app.models import Workspace
 from app.models.base import utcnow
+from app.services.accounts.keyring import find_or_add_user
 from app.services.accounts.roles import Role
 from app.services.accounts.service import Accounts
 from app.services.usage import credits
@@ -76,17 +77,7 @@ async def create_key(
             )
     else:
         found = await accounts.create_workspace(workspace, tier)
-    email, external_id = (user, None) if "@" in user else (None, user)
-    async with db.tenant(found.id) as session:
-        user_id = await session.scalar(
-            select(User.id).where(
-                User.workspace_id == found.id,
-                User.email == email if email else User.external_id == external_id,
-            )
-        )
-    created_user = user_id is None
-    if user_id is None:
-        user_id = (await accounts.add_user(found.id, email=email, external_id=external_id)).id
+    user_id, created_user = await find_or_add_user(db, found.id, user)
     issued = await accounts.issue_api_key(
         found.id, name=f"{role} key for {user}"[:100], user_id=user_id, role=role
     )

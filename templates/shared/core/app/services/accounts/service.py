@@ -130,10 +130,11 @@ class Accounts:
             return None
         async with self.db.system() as session:
             key = await session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(plaintext)))
-        if key is None or key.revoked_at is not None:
+        now = utcnow()
+        # A rotated key may work until its grace period ends: revoked_at in the future.
+        if key is None or (key.revoked_at is not None and key.revoked_at <= now):
             return None
         entitlement = await self.entitlement(key.workspace_id)
-        now = utcnow()
         if key.last_used_at is None or now - key.last_used_at > _TOUCH_EVERY:
             async with self.db.tenant(key.workspace_id) as session:
                 await session.execute(

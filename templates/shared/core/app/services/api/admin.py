@@ -1,9 +1,14 @@
-"""Account endpoints: ``/v1/usage``, ``/v1/credits`` and ``/v1/prompts``."""
+"""Account endpoints: ``/v1/usage`` (and call feedback), ``/v1/credits``, ``/v1/prompts``.
+
+Who may do what is ``app.services.accounts.permissions``; each method checks its action."""
 
 from __future__ import annotations
 
+import uuid
+
 from app.core.catalog import WORKFLOWS
 from app.schemas.credits import CreditBalance, CreditGrantBody, CreditGrantResult
+from app.schemas.feedback import FeedbackBody, FeedbackResult
 from app.schemas.prompts import (
     ExperimentInfo,
     PromptInfo,
@@ -20,11 +25,12 @@ from app.services.api.calls import (
     usd,
 )
 from app.services.api.errors import not_found
+from app.services.api.scope import target_workspace
 from app.services.prompts.publishing import publish_rate_limited
 
 
 class AdminApi(MeteredCalls):
-    """What a workspace has used and holds, and its prompts (publishing: owners only)."""
+    """What a workspace has used and holds, and its prompts (publishing: operators)."""
 
     # -- GET /v1/usage, /v1/credits, /v1/prompts -----------------------------------------
 
@@ -34,30 +40,52 @@ class AdminApi(MeteredCalls):
         status = await self.runtime.usage.budget_status(caller.workspace_id, caller.entitlement)
         return await reports.usage_report(self.runtime.db, caller, user_id, status)
 
+    async def feedback(self, caller: Caller, event_id: str, body: FeedbackBody) -> FeedbackResult:
+        """Record whether a call's answer was usable: a call of the caller's workspace
+        (members: their own calls); 404 for any other id."""
+        scope = caller.require("give_feedback")
+        event = _event_id(event_id)
+        own_calls_only = scope == "self"
+        if event is None or (own_calls_only and caller.user_id is None) or not (
+            await reports.mark_usable(
+                self.runtime.db,
+                caller.workspace_id,
+                event,
+                body.usable,
+                user_id=caller.user_id if own_calls_only else None,
+            )
+        ):
+            raise not_found("unknown_event", "There is no such call in your workspace.")
+        return FeedbackResult(event_id=str(event), usable=body.usable)
+
     async def credits(self, caller: Caller) -> CreditBalance:
         """The workspace's prepaid credit balance."""
+        caller.require("view_credits")
         balance = await self.runtime.usage.credit_balance(caller.workspace_id)
-        return reports.credit_balance(caller, balance)
+        return reports.credit_balance(caller.workspace_id, balance)
 
     async def grant_credits(self, caller: Caller, body: CreditGrantBody) -> CreditGrantResult:
-        """Add credits to the caller's workspace (owners only)."""
-        caller.require_owner("grant credits")
+        """Add credits to any workspace (operators only: owners buy them through Checkout)."""
+        workspace_id = await target_workspace(
+            self.runtime.db, caller, "grant_credits", body.workspace
+        )
         grant_id = await self.runtime.usage.grant_credits(
-            caller.workspace_id,
+            workspace_id,
             body.amount_usd,
             reason=body.reason,
             expires_at=body.expires_at,
             reference=body.reference,
         )
-        balance = await self.runtime.usage.credit_balance(caller.workspace_id)
+        balance = await self.runtime.usage.credit_balance(workspace_id)
         return CreditGrantResult(
             grant_id=str(grant_id),
             amount_usd=usd(body.amount_usd),
-            balance=reports.credit_balance(caller, balance),
+            balance=reports.credit_balance(workspace_id, balance),
         )
 
     def prompts(self, caller: Caller) -> PromptList:
         """Every published prompt: versions, experiment, and the version serving the caller."""
+        caller.require("list_prompts")
         store = self.runtime.prompts
         experiments = store.experiments()
         data = []
@@ -81,8 +109,9 @@ class AdminApi(MeteredCalls):
         return PromptList(data=data)
 
     async def publish_prompt(self, caller: Caller, body: PublishPromptBody) -> PublishedPrompt:
-        """Publish a new version of an existing prompt (owners only, rate-limited)."""
-        caller.require_owner("publish prompts")
+        """Publish a new version of an existing prompt (operators only: a version serves
+        every workspace; rate-limited)."""
+        caller.require("publish_prompts")
         store = self.runtime.prompts
         if body.name not in store.published():
             raise not_found(
@@ -99,3 +128,11 @@ class AdminApi(MeteredCalls):
         return PublishedPrompt(
             name=version.name, version=version.version, ref=version.ref, sha256=version.sha256
         )
+
+
+def _event_id(value: str) -> uuid.UUID | None:
+    """A ledger id as the API shows it: a UUID, or a completion's ``chatcmpl-<hex>``."""
+    try:
+        return uuid.UUID(value.strip().removeprefix("chatcmpl-"))
+    except ValueError:
+        return None

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from app.services.accounts import Accounts, Role
+from app.services.accounts.permissions import Scope, permission
 from app.services.accounts.roles import as_role
 from app.services.api.errors import forbidden, unauthorized
 from app.services.api.headers import ResponseMeta
@@ -38,14 +39,25 @@ class Caller:
         return self.entitlement.tier
 
     @property
-    def is_owner(self) -> bool:
-        """Whether the key is a workspace owner's."""
-        return self.role == "owner"
+    def sees_costs(self) -> bool:
+        """Whether responses may show this caller dollar amounts (``view_costs``)."""
+        return self.can("view_costs")
 
-    def require_owner(self, action: str) -> None:
-        """403 unless the caller owns the workspace."""
-        if not self.is_owner:
-            raise forbidden("owner_only", f"Only workspace owners can {action}.")
+    def can(self, action: str) -> bool:
+        """Whether the permission table lets the caller's role take ``action``."""
+        return permission(action).scope(self.role) is not None
+
+    def require(self, action: str) -> Scope:
+        """How far the caller reaches with ``action``; 403 when its role may not take it."""
+        rule = permission(action)
+        scope = rule.scope(self.role)
+        if scope is None:
+            raise forbidden(
+                rule.refusal_code,
+                f"This {self.role} key may not do this ({action}); "
+                f"allowed: {', '.join(rule.grants)}.",
+            )
+        return scope
 
 
 def bearer_token(authorization: str | None) -> str:

@@ -77,6 +77,7 @@ class MeteredCalls:
         cache: str | None,
         prompt: PromptVersion | None = None,
     ) -> Prepared:
+        caller.require("call_models")
         prompt = prompt or self._prompt(caller, workflow)
         chosen = _model(caller, model, prompt)
         instructions = prompt.render(variables)
@@ -149,7 +150,7 @@ class MeteredCalls:
 
     def _note_outcome(self, caller: Caller, outcome: UsageOutcome) -> None:
         caller.meta.warnings.extend(
-            warning_text(w, owner=caller.is_owner) for w in outcome.warnings
+            warning_text(w, owner=caller.sees_costs) for w in outcome.warnings
         )
         caller.meta.extra["X-Usage-Event-Id"] = str(outcome.event_id)
         if outcome.replayed:

@@ -69,7 +69,7 @@ class ChatApi(MeteredCalls):
                 event = await next_event(opened)
         except Exception as exc:
             # Headers are gone: the failure becomes an explicit event, then the stream ends.
-            error = to_api_error(exc, owner=caller.is_owner)
+            error = to_api_error(exc, owner=caller.sees_costs)
             yield sse.encode(json_text(error.to_json()), event="error")
 
     def _stream_end(self, caller: Caller, opened: OpenedStream, end: StreamEnd) -> ChatStreamEnd:
@@ -128,5 +128,5 @@ class ChatApi(MeteredCalls):
             cached_input_tokens=usage.cached_input_tokens if usage else 0,
             unit=workflow.unit,
             units=1 if answered else 0,
-            cost_usd=usd(outcome.settled_usd) if outcome and caller.is_owner else None,
+            cost_usd=usd(outcome.settled_usd) if outcome and caller.sees_costs else None,
         )

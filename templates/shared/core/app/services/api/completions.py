@@ -112,7 +112,7 @@ class CompletionsApi(MeteredCalls):
                 event = await next_event(opened)
             yield sse.DONE
         except Exception as exc:
-            error = to_api_error(exc, owner=caller.is_owner)
+            error = to_api_error(exc, owner=caller.sees_costs)
             yield sse.encode(json_text(error.to_json()))
 
     # -- steps

@@ -17,6 +17,7 @@ from app.schemas.credits import CreditBalance
 from app.schemas.usage import CapState, UsageReport, WorkflowUsage
 from app.services.api.auth import Caller
 from app.services.api.errors import forbidden, not_found
+from app.services.usage import ledger
 from app.services.usage.budget import BudgetStatus, threshold_micros
 from app.services.usage.credits import CreditBalance as Balance
 from app.services.usage.money import usd_text
@@ -40,8 +41,8 @@ def cap_state(caller: Caller, status: BudgetStatus) -> CapState:
         warnings_at=thresholds,
         crossed=crossed,
         resets_at=status.resets_at,
-        used_usd=usd_text(used) if caller.is_owner else None,
-        limit_usd=usd_text(limit) if caller.is_owner else None,
+        used_usd=usd_text(used) if caller.sees_costs else None,
+        limit_usd=usd_text(limit) if caller.sees_costs else None,
     )
 
 
@@ -52,18 +53,20 @@ def standing_warnings(caller: Caller, status: BudgetStatus) -> list[str]:
         return []
     threshold = max(state.crossed)
     text = f"monthly_cost; threshold={threshold}"
-    if caller.is_owner:
+    if caller.sees_costs:
         text += f"; used={state.used_usd}; limit={state.limit_usd}"
     return [text]
 
 
 async def resolve_user(db: TenantDatabase, caller: Caller, user: str | None) -> uuid.UUID | None:
-    """Whose usage to report: the caller's own by default; owners may name anyone in
-    their workspace (id or email) or ``all``. None means the whole workspace."""
+    """Whose usage to report: the caller's own by default; with a ``workspace`` scope
+    (``view_usage``) anyone in the workspace (id or email) or ``all``. None means the
+    whole workspace."""
+    scope = caller.require("view_usage")
     if user is None or not user.strip():
         return caller.user_id
     user = user.strip()
-    if not caller.is_owner:
+    if scope == "self":
         if caller.user_id is not None and user == str(caller.user_id):
             return caller.user_id
         raise forbidden("owner_only", "Only workspace owners can see other users' usage.")
@@ -141,7 +144,7 @@ async def usage_report(
                 requests=entry["requests"],
                 cached=entry["cached"],
                 failed=entry["failed"],
-                cost_usd=usd_text(entry["micros"]) if caller.is_owner else None,
+                cost_usd=usd_text(entry["micros"]) if caller.sees_costs else None,
             )
             for name, entry in totals.items()
         ],
@@ -150,12 +153,26 @@ async def usage_report(
     )
 
 
-def credit_balance(caller: Caller, balance: Balance) -> CreditBalance:
+def credit_balance(workspace_id: uuid.UUID, balance: Balance) -> CreditBalance:
     """The credit balance as the API shows it."""
     return CreditBalance(
-        workspace_id=str(caller.workspace_id),
+        workspace_id=str(workspace_id),
         balance_usd=usd_text(balance.balance_micros),
         held_usd=usd_text(balance.held_micros),
         available_usd=usd_text(balance.available_micros),
         next_expiry_at=balance.next_expiry_at,
     )
+
+
+async def mark_usable(
+    db: TenantDatabase,
+    workspace_id: uuid.UUID,
+    event_id: uuid.UUID,
+    usable: bool,
+    *,
+    user_id: uuid.UUID | None = None,
+) -> bool:
+    """Set a call's usable flag (a call of ``user_id`` only, when given); False when
+    the workspace has no such call."""
+    async with db.tenant(workspace_id) as session:
+        return await ledger.mark_usable(session, workspace_id, event_id, usable, user_id=user_id)

@@ -19,16 +19,17 @@ from app.services.api.auth import Caller, authenticate
 from app.services.api.calls import AUTO_MODEL, OpenedStream, Prepared, note_rate, warning_text
 from app.services.api.chat import ChatApi
 from app.services.api.completions import CompletionsApi
+from app.services.api.keys import KeysApi
 from app.services.usage.ratelimit import rate_key
 
 # The web layers import these from here.
 __all__ = ["ApiService", "OpenedStream", "Prepared", "warning_text"]
 
 
-class ApiService(ChatApi, CompletionsApi, AdminApi):
+class ApiService(ChatApi, CompletionsApi, AdminApi, KeysApi):
     """The HTTP API's behaviour, shared by the FastAPI and Flask apps: chat
     (``chat.py``), completions (``completions.py``) and account endpoints
-    (``admin.py``) over the shared steps of ``calls.py``."""
+    (``admin.py``), key management (``keys.py``) over the shared steps of ``calls.py``."""
 
     # -- who is calling ------------------------------------------------------------------
 
@@ -51,6 +52,7 @@ class ApiService(ChatApi, CompletionsApi, AdminApi):
 
     def models(self, caller: Caller) -> ModelList:
         """``auto`` and the catalog models the caller's tier allows."""
+        caller.require("call_models")
         cards = [ModelCard(id=AUTO_MODEL, owned_by=PRODUCT_SLUG)]
         cards += [
             ModelCard(id=model, owned_by=MODELS[model].routes[0][0] if MODELS[model].routes else "")

@@ -328,14 +328,22 @@ async def find_by_key(
 
 
 async def mark_usable(
-    session: AsyncSession, workspace_id: uuid.UUID, event_id: uuid.UUID, usable: bool
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    event_id: uuid.UUID,
+    usable: bool,
+    *,
+    user_id: uuid.UUID | None = None,
 ) -> bool:
-    """Record whether a call's answer served its purpose; False when no such call."""
+    """Record whether a call's answer served its purpose; False when no such call
+    (of ``user_id``, when given)."""
+    query = update(UsageEvent).where(
+        UsageEvent.workspace_id == workspace_id, UsageEvent.id == event_id
+    )
+    if user_id is not None:
+        query = query.where(UsageEvent.user_id == user_id)
     result = await session.execute(
-        update(UsageEvent)
-        .where(UsageEvent.workspace_id == workspace_id, UsageEvent.id == event_id)
-        .values(usable=usable)
-        .execution_options(synchronize_session=False)
+        query.values(usable=usable).execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
