@@ -18,6 +18,10 @@ def test_every_endpoint_is_documented(client: TestClient) -> None:
         ("/v1/prompts", "get"),
         ("/v1/prompts", "post"),
         ("/v1/billing/webhook", "post"),
+        ("/v1/usage/{event_id}/feedback", "post"),
+        ("/v1/keys", "get"),
+        ("/v1/keys", "post"),
+        ("/v1/keys/{key_id}", "delete"),
     ]:
         assert method in paths[path], (path, method)
     assert "ErrorBody" in schema["components"]["schemas"]

@@ -65,7 +65,7 @@ def test_an_error_echoing_expanded_input_is_bounded(
         "/v1/prompts",
         # An existing prompt, so the text is parsed (an unknown name is a plain 404).
         json={"name": WORKFLOWS[DEFAULT_WORKFLOW].prompt, "text": text},
-        headers=contract.key("owner").headers(),
+        headers=contract.key("operator").headers(),  # who may publish
     )
     assert 400 <= response.status_code < 500, response.text[:500]
     assert_error(response, response.status_code)

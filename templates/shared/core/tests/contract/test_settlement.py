@@ -56,7 +56,9 @@ def owner(contract: Contract, client: httpx.Client) -> Key:
     """A fresh funded workspace: its ledger holds only this test's calls."""
     key = run(lambda: _create_owner(contract.database_url))
     funded = client.post(
-        "/v1/credits", json={"amount_usd": "100", "reason": "settlement"}, headers=key.headers()
+        "/v1/credits",
+        json={"amount_usd": "100", "reason": "settlement", "workspace": key.workspace_id},
+        headers=contract.key("operator").headers(),
     )
     assert funded.status_code == 201, funded.text
     return key
