@@ -65,7 +65,9 @@ def test_credits_balance_and_operator_grants(contract: Contract, client: httpx.C
     response = client.post("/v1/credits", json={"amount_usd": "-1"}, headers=operator)
     assert_error(response, 422, "invalid_fields")
     unknown = {"amount_usd": "1", "workspace": "no-such-workspace"}
-    assert_error(client.post("/v1/credits", json=unknown, headers=operator), 404, "unknown_workspace")
+    assert_error(
+        client.post("/v1/credits", json=unknown, headers=operator), 404, "unknown_workspace"
+    )
 
 
 def test_prompts_list_and_publish(contract: Contract, client: httpx.Client) -> None:
@@ -90,7 +92,9 @@ def test_prompts_list_and_publish(contract: Contract, client: httpx.Client) -> N
     assert_error(bad, 422, "invalid_prompt")
 
 
-def test_past_a_soft_threshold_every_response_warns(contract: Contract, client: httpx.Client) -> None:
+def test_past_a_soft_threshold_every_response_warns(
+    contract: Contract, client: httpx.Client
+) -> None:
     owner, member = contract.key("warned"), contract.key("warned_member")
     thresholds = sorted(MAIN_TIER.soft_warnings)
     if not thresholds:

@@ -44,7 +44,9 @@ def models(client: httpx.Client, token: str) -> httpx.Response:
     return client.get("/v1/models", headers={"Authorization": f"Bearer {token}"})
 
 
-def listed(capsys: pytest.CaptureFixture[str], contract: Contract, workspace: str) -> list[dict[str, str]]:
+def listed(
+    capsys: pytest.CaptureFixture[str], contract: Contract, workspace: str
+) -> list[dict[str, str]]:
     code, out, err = cli(capsys, contract, "keys", "list", "--workspace", workspace, "--json")
     assert code == 0, err
     return [json.loads(line) for line in out.splitlines()]
@@ -123,7 +125,9 @@ def test_keys_rotate_now_and_with_a_grace_period(
     assert_error(models(client, second), 401, "invalid_api_key")
     code, _, err = cli(capsys, contract, "keys", "rotate", new["id"])
     assert code == 2 and "revoked" in err
-    code, _, err = cli(capsys, contract, "keys", "rotate", keys[new["id"]]["id"], "--grace-minutes", "-1")
+    code, _, err = cli(
+        capsys, contract, "keys", "rotate", keys[new["id"]]["id"], "--grace-minutes", "-1"
+    )
     assert code == 2
 
 
@@ -152,10 +156,28 @@ def test_workspaces_list_and_set_tier(
     workspace_id = rows[workspace]["id"]
     assert snapshots(contract, workspace_id) == 1
 
-    code, _, err = cli(capsys, contract, "workspaces", "set-tier", "--workspace", workspace, "--tier", SMALL_TIER.name)
+    code, _, err = cli(
+        capsys,
+        contract,
+        "workspaces",
+        "set-tier",
+        "--workspace",
+        workspace,
+        "--tier",
+        SMALL_TIER.name,
+    )
     assert code == 0, err
     # Same tier again: nothing new (a retried change writes no snapshot).
-    code, _, err = cli(capsys, contract, "workspaces", "set-tier", "--workspace", workspace_id, "--tier", SMALL_TIER.name)
+    code, _, err = cli(
+        capsys,
+        contract,
+        "workspaces",
+        "set-tier",
+        "--workspace",
+        workspace_id,
+        "--tier",
+        SMALL_TIER.name,
+    )
     assert code == 0 and "already" in err
     expected = 2 if SMALL_TIER.name != MAIN_TIER.name else 1
     assert snapshots(contract, workspace_id) == expected
@@ -163,7 +185,9 @@ def test_workspaces_list_and_set_tier(
     assert served == set(SMALL_TIER.allowed_models) & served
     code, out, _ = cli(capsys, contract, "workspaces", "list")
     assert code == 0 and workspace in out and SMALL_TIER.name in out
-    code, _, err = cli(capsys, contract, "workspaces", "set-tier", "--workspace", "nope", "--tier", MAIN_TIER.name)
+    code, _, err = cli(
+        capsys, contract, "workspaces", "set-tier", "--workspace", "nope", "--tier", MAIN_TIER.name
+    )
     assert code == 2 and "no workspace" in err
 
 
@@ -173,7 +197,16 @@ def test_credits_grant_is_idempotent_by_reference(
     key = contract.key("small")
     before = client.get("/v1/credits", headers=key.headers()).json()["balance_usd"]
     reference = f"invoice-{uuid.uuid4().hex[:8]}"
-    grant = ("credits", "grant", "--workspace", key.workspace_id, "--amount", "7.25", "--reference", reference)
+    grant = (
+        "credits",
+        "grant",
+        "--workspace",
+        key.workspace_id,
+        "--amount",
+        "7.25",
+        "--reference",
+        reference,
+    )
     code, first, err = cli(capsys, contract, *grant)
     assert code == 0, err
     code, second, err = cli(capsys, contract, *grant)

@@ -78,7 +78,9 @@ def version(number: int, size: int = 0) -> str:
 
 def test_a_version_over_the_size_limit_is_413(publisher: Publisher) -> None:
     started = time.perf_counter()
-    error = assert_error(publisher.publish("operator", version(1, 100_000)), 413, "prompt_too_large")
+    error = assert_error(
+        publisher.publish("operator", version(1, 100_000)), 413, "prompt_too_large"
+    )
     assert time.perf_counter() - started < 5
     assert error["param"] == "text"
     assert error["details"] == {"max_bytes": MAX_BYTES}

@@ -70,11 +70,11 @@ def probe_view_costs(c: Contract, client: httpx.Client, role: Role, scope: Scope
     assert set(shown) == {scope is not None}
 
 
-def probe_give_feedback(
-    c: Contract, client: httpx.Client, role: Role, scope: Scope | None
-) -> None:
+def probe_give_feedback(c: Contract, client: httpx.Client, role: Role, scope: Scope | None) -> None:
     mine = event_of(c, client, KEY_OF[role])
-    answer = client.post(f"/v1/usage/{mine}/feedback", json={"usable": True}, headers=headers(c, role))
+    answer = client.post(
+        f"/v1/usage/{mine}/feedback", json={"usable": True}, headers=headers(c, role)
+    )
     if scope is None:
         refused(answer, "give_feedback")
         return
@@ -100,9 +100,7 @@ def probe_give_feedback(
     assert_error(answer, 404, "unknown_event")
 
 
-def probe_view_credits(
-    c: Contract, client: httpx.Client, role: Role, scope: Scope | None
-) -> None:
+def probe_view_credits(c: Contract, client: httpx.Client, role: Role, scope: Scope | None) -> None:
     response = client.get("/v1/credits", headers=headers(c, role))
     if scope is None:
         refused(response, "view_credits")
@@ -111,9 +109,7 @@ def probe_view_credits(
         assert response.json()["workspace_id"] == c.key(KEY_OF[role]).workspace_id
 
 
-def probe_grant_credits(
-    c: Contract, client: httpx.Client, role: Role, scope: Scope | None
-) -> None:
+def probe_grant_credits(c: Contract, client: httpx.Client, role: Role, scope: Scope | None) -> None:
     other = c.key("other").workspace_id
     before = client.get("/v1/credits", headers=c.key("other").headers()).json()["balance_usd"]
     grant = {"amount_usd": "0.5", "workspace": other, "reason": f"roles {role}"}
@@ -128,9 +124,7 @@ def probe_grant_credits(
         assert Decimal(after) == Decimal(before) + Decimal("0.5")
 
 
-def probe_list_prompts(
-    c: Contract, client: httpx.Client, role: Role, scope: Scope | None
-) -> None:
+def probe_list_prompts(c: Contract, client: httpx.Client, role: Role, scope: Scope | None) -> None:
     response = client.get("/v1/prompts", headers=headers(c, role))
     if scope is None:
         refused(response, "list_prompts")

@@ -43,18 +43,19 @@ class AdminApi(MeteredCalls):
     async def feedback(self, caller: Caller, event_id: str, body: FeedbackBody) -> FeedbackResult:
         """Record whether a call's answer was usable: a call of the caller's workspace
         (members: their own calls); 404 for any other id."""
-        scope = caller.require("give_feedback")
+        own_calls_only = caller.require("give_feedback") == "self"
         event = _event_id(event_id)
-        own_calls_only = scope == "self"
-        if event is None or (own_calls_only and caller.user_id is None) or not (
-            await reports.mark_usable(
-                self.runtime.db,
-                caller.workspace_id,
-                event,
-                body.usable,
-                user_id=caller.user_id if own_calls_only else None,
-            )
-        ):
+        # A member's key without a user has no calls of its own to mark.
+        if own_calls_only and caller.user_id is None:
+            event = None
+        found = event is not None and await reports.mark_usable(
+            self.runtime.db,
+            caller.workspace_id,
+            event,
+            body.usable,
+            user_id=caller.user_id if own_calls_only else None,
+        )
+        if not found:
             raise not_found("unknown_event", "There is no such call in your workspace.")
         return FeedbackResult(event_id=str(event), usable=body.usable)
 

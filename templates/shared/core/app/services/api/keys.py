@@ -52,9 +52,7 @@ class KeysApi(MeteredCalls):
     async def create_key(self, caller: Caller, body: CreateKeyBody) -> CreatedApiKey:
         """A new owner or member key for a user of the workspace; the key is in this
         answer only."""
-        workspace_id = await target_workspace(
-            self.runtime.db, caller, MANAGE_KEYS, body.workspace
-        )
+        workspace_id = await target_workspace(self.runtime.db, caller, MANAGE_KEYS, body.workspace)
         issued, key = await issue_key(
             self.runtime.db, workspace_id, user=body.user, role=body.role, name=body.name
         )

@@ -39,4 +39,3 @@ async def target_workspace(
             "unknown_workspace", "There is no workspace with that id or name.", param="workspace"
         )
     return found
-
