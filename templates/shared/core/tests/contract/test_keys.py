@@ -4,6 +4,8 @@ secrets, shown once, revoked for the next request; an owner cannot fund itself."
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 
 import httpx
 from sqlalchemy import create_engine
@@ -151,3 +153,22 @@ def test_feedback_bodies_and_ids(contract: Contract, client: httpx.Client) -> No
         assert_error(response, 404, "unknown_event")
     plain = {**owner, "Content-Type": "text/plain"}
     assert_error(client.post(url, content=b"usable", headers=plain), 415)
+
+
+def test_concurrent_grants_with_one_reference_grant_once(contract: Contract) -> None:
+    operator, target = contract.key("operator"), contract.key("stream")
+    reference = f"race-{uuid.uuid4().hex[:8]}"
+    body = {"amount_usd": "3", "reference": reference, "workspace": target.workspace_id}
+
+    def grant(_: int) -> httpx.Response:
+        with httpx.Client(base_url=contract.base_url, timeout=20) as client:
+            return client.post("/v1/credits", json=body, headers=operator.headers())
+
+    with httpx.Client(base_url=contract.base_url, timeout=20) as client:
+        before = Decimal(client.get("/v1/credits", headers=target.headers()).json()["balance_usd"])
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            answers = list(pool.map(grant, range(6)))
+        after = Decimal(client.get("/v1/credits", headers=target.headers()).json()["balance_usd"])
+    assert [a.status_code for a in answers] == [201] * 6, [a.text for a in answers]
+    assert len({a.json()["grant_id"] for a in answers}) == 1
+    assert after == before + 3

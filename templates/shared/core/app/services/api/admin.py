@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy.exc import IntegrityError
+
 from app.core.catalog import WORKFLOWS
 from app.schemas.credits import CreditBalance, CreditGrantBody, CreditGrantResult
 from app.schemas.feedback import FeedbackBody, FeedbackResult
@@ -70,18 +72,27 @@ class AdminApi(MeteredCalls):
         workspace_id = await target_workspace(
             self.runtime.db, caller, "grant_credits", body.workspace
         )
-        grant_id = await self.runtime.usage.grant_credits(
-            workspace_id,
-            body.amount_usd,
-            reason=body.reason,
-            expires_at=body.expires_at,
-            reference=body.reference,
-        )
+        try:
+            grant_id = await self._grant(workspace_id, body)
+        except IntegrityError:
+            if body.reference is None:
+                raise
+            # A concurrent grant with the same reference won the race: it is the grant.
+            grant_id = await self._grant(workspace_id, body)
         balance = await self.runtime.usage.credit_balance(workspace_id)
         return CreditGrantResult(
             grant_id=str(grant_id),
             amount_usd=usd(body.amount_usd),
             balance=reports.credit_balance(workspace_id, balance),
+        )
+
+    async def _grant(self, workspace_id: uuid.UUID, body: CreditGrantBody) -> uuid.UUID:
+        return await self.runtime.usage.grant_credits(
+            workspace_id,
+            body.amount_usd,
+            reason=body.reason,
+            expires_at=body.expires_at,
+            reference=body.reference,
         )
 
     def prompts(self, caller: Caller) -> PromptList:
