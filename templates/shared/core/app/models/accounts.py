@@ -49,7 +49,7 @@ class ApiKey(Base):
     )
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
-    # What the key may do in its workspace: "owner" (billing, keys) or "member".
+    # What the key may do: "operator", "owner" or "member" (app.services.accounts.permissions).
     role: Mapped[str] = mapped_column(String(16), default="member", server_default="member")
     # The first characters of the key, to tell keys apart in a list.
     prefix: Mapped[str] = mapped_column(String(16))

@@ -1,7 +1,9 @@
 """Accounts: workspaces (the tenants), their users, API keys and roles.
 
 ``Accounts`` creates and changes them; ``create_key`` / ``create_demo_key`` are
-what operators use (``python -m app keys``). Tables: ``app.models.accounts``.
+what operators use (``python -m app keys``); ``keyring`` lists, revokes and rotates
+keys, ``plans.change_tier`` changes a workspace's plan, ``permissions`` says which
+role may do what. Tables: ``app.models.accounts``.
 """
 
 from app.services.accounts.keys import KEY_PREFIX, IssuedKey, hash_key

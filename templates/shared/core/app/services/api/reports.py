@@ -1,7 +1,8 @@
 """Usage and credit reports: what ``GET /v1/usage`` and ``GET /v1/credits`` answer.
 
 Usage is told in the product's units (a report, a question): one unit per
-answered call. Dollar amounts (provider cost, the cap) are for owners only.
+answered call. Dollar amounts (provider cost, the cap) only for roles with the
+``view_costs`` permission (owners and operators).
 """
 
 from __future__ import annotations
