@@ -12,7 +12,9 @@ from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, BodyTimeoutMiddleware, CallerHeadersMiddleware
+from app.observability import RequestContextMiddleware
 from app.routers import billing, chat, credit, health, llm_router, prompt_template, usage
+from app.routers import metrics as metrics_router
 from app.services.api.runtime import RuntimeOptions, max_body_bytes, open_runtime
 from app.services.api.service import ApiService
 
@@ -22,7 +24,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app; tests pass their own ``Settings`` (and ``RuntimeOptions``)."""
     settings = settings or get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -42,8 +44,11 @@ def create_app(
     app.add_middleware(BodyTimeoutMiddleware, timeout_seconds=settings.body_timeout_seconds)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes(settings, options))
     app.add_middleware(CallerHeadersMiddleware)
+    # Outermost: the request id and log line cover every response, refusals included.
+    app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics_router.router)
     for module in (chat, llm_router, usage, credit, prompt_template, billing):
         app.include_router(module.router)
     return app
