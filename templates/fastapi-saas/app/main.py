@@ -9,14 +9,18 @@ from fastapi import FastAPI
 
 from app.core.catalog import PRODUCT_NAME
 from app.core.config import Settings, get_settings
+from app.core.flavour import settle_shielded
 from app.core.logging import configure_logging
 from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, BodyTimeoutMiddleware, CallerHeadersMiddleware
-from app.observability import RequestContextMiddleware
+from app.observability import RequestContextMiddleware, requests_done
 from app.routers import billing, chat, credit, health, llm_router, prompt_template, usage
 from app.routers import metrics as metrics_router
 from app.services.api.runtime import RuntimeOptions, max_body_bytes, open_runtime
 from app.services.api.service import ApiService
+
+# How long shutdown waits for settlements still running (a database retry included).
+SETTLE_AT_SHUTDOWN_SECONDS = 10.0
 
 
 def create_app(
@@ -35,6 +39,9 @@ def create_app(
         try:
             yield
         finally:
+            # Streams cut by a graceful shutdown settle their ledger rows first.
+            await requests_done(SETTLE_AT_SHUTDOWN_SECONDS)
+            await settle_shielded(SETTLE_AT_SHUTDOWN_SECONDS)
             await runtime.close()
 
     app = FastAPI(title=PRODUCT_NAME, lifespan=lifespan)

@@ -7,6 +7,7 @@ escaped every handler (answered here with the API's 500 JSON).
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -16,6 +17,24 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core.metrics import UNMATCHED_ROUTE
 from app.services.api import access
 from app.services.api.errors import to_api_error
+
+
+# The tasks serving requests right now (shutdown waits for them: see ``requests_done``).
+_in_flight: set[asyncio.Task[object]] = set()
+
+
+async def requests_done(timeout: float) -> None:
+    """Wait (up to ``timeout`` seconds) for the requests still being served to finish.
+
+    At a graceful shutdown uvicorn cancels the streams still running after its grace
+    period and then shuts the app down at once; a cancelled stream still has to
+    settle its ledger row, which it does as its task unwinds. The app's lifespan
+    waits here before closing the database.
+    """
+    current = asyncio.current_task()
+    pending = [task for task in _in_flight if task is not current and not task.done()]
+    if pending:
+        await asyncio.wait(pending, timeout=timeout)
 
 
 class RequestContextMiddleware:
@@ -47,6 +66,9 @@ class RequestContextMiddleware:
                 event_id = headers.get(access.EVENT_ID_HEADER)
             await send(message)
 
+        task = asyncio.current_task()
+        if task is not None:
+            _in_flight.add(task)
         try:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
@@ -60,6 +82,8 @@ class RequestContextMiddleware:
             await response(scope, receive, send_with_id)
         finally:
             access.finish(_record(scope, request_id, status, started, event_id))
+            if task is not None:
+                _in_flight.discard(task)
 
 
 def _record(
