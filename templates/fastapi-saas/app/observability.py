@@ -23,8 +23,8 @@ from app.services.api.errors import to_api_error
 _in_flight: set[asyncio.Task[object]] = set()
 
 
-async def requests_done(timeout: float) -> None:
-    """Wait (up to ``timeout`` seconds) for the requests still being served to finish.
+async def requests_done(within: float) -> None:
+    """Wait (up to ``within`` seconds) for the requests still being served to finish.
 
     At a graceful shutdown uvicorn cancels the streams still running after its grace
     period and then shuts the app down at once; a cancelled stream still has to
@@ -34,7 +34,7 @@ async def requests_done(timeout: float) -> None:
     current = asyncio.current_task()
     pending = [task for task in _in_flight if task is not current and not task.done()]
     if pending:
-        await asyncio.wait(pending, timeout=timeout)
+        await asyncio.wait(pending, timeout=within)
 
 
 class RequestContextMiddleware:

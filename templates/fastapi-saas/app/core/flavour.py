@@ -56,9 +56,9 @@ async def shield(call: Call[T]) -> T:
     return await asyncio.shield(task)
 
 
-async def settle_shielded(timeout: float) -> None:
-    """Wait (up to ``timeout`` seconds) for shielded work still running: at shutdown,
+async def settle_shielded(within: float) -> None:
+    """Wait (up to ``within`` seconds) for shielded work still running: at shutdown,
     the settlements of streams the server cancelled finish before the database closes."""
     pending = [task for task in _shielded if not task.done()]
     if pending:
-        await asyncio.wait(pending, timeout=timeout)
+        await asyncio.wait(pending, timeout=within)

@@ -65,7 +65,7 @@ def test_a_valid_request_id_is_returned_as_sent(client: httpx.Client) -> None:
     "sent", [b"x" * 129, b"has space", b'quote"d', b"semi;colon", "é".encode()]
 )
 def test_an_unacceptable_request_id_is_replaced(client: httpx.Client, sent: bytes) -> None:
-    response = client.get("/healthz", headers={ID_HEADER: sent})
+    response = client.get("/healthz", headers={ID_HEADER.encode(): sent})
     made = response.headers[ID_HEADER]
     assert made.encode() != sent
     assert re.fullmatch(r"[0-9a-f]{32}", made)
