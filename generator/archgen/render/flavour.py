@@ -67,7 +67,8 @@ def shell_command(argv: tuple[str, ...]) -> str:
     """``argv`` quoted for a POSIX shell: the program and its target on the first line,
     then each option with its value on a continuation line."""
     words = [shlex.quote(word) for word in argv]
-    head, lines = [words[0]], []
+    head: list[str] = [words[0]]
+    lines: list[str] = []
     rest = words[1:]
     while rest and not rest[0].startswith("-"):
         head.append(rest.pop(0))
@@ -79,6 +80,21 @@ def shell_command(argv: tuple[str, ...]) -> str:
     return " \\\n  ".join([" ".join(head), *lines])
 
 
+# The production servers, one option and its value per pair. Graceful shutdown:
+# 25 s for requests in flight (streams) to finish; docs/deploy.md explains each.
+_UVICORN = (
+    "uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000",
+    "--workers", "4", "--proxy-headers", "--timeout-keep-alive", "5",
+    "--timeout-graceful-shutdown", "25",
+)  # fmt: skip
+_GUNICORN = (
+    "gunicorn", "app:create_app()", "--config", "python:app.gunicorn_conf",
+    "--bind", "0.0.0.0:8000", "--worker-class", "gthread",
+    "--workers", "4", "--threads", "16", "--timeout", "30",
+    "--graceful-timeout", "25", "--keep-alive", "5",
+    "--limit-request-field_size", "16384",
+)  # fmt: skip
+
 FASTAPI = Flavour(
     framework=Framework.fastapi,
     label="FastAPI (async)",
@@ -89,11 +105,7 @@ FASTAPI = Flavour(
     entry_point="app.main:app",
     app_module="app/main.py",
     serve_command="$(BIN)/uvicorn app.main:app --host 127.0.0.1 --port 8000",
-    production_argv=(
-        "uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000",
-        "--workers", "4", "--proxy-headers", "--timeout-keep-alive", "5",
-        "--timeout-graceful-shutdown", "25",
-    ),  # fmt: skip
+    production_argv=_UVICORN,
     server_intro="Serve it with uvicorn, one worker process per CPU core (4 here):",
     concurrency_note=(
         "Each worker is one event loop: a streamed answer costs a coroutine, not a\n"
@@ -117,13 +129,7 @@ FLASK = Flavour(
     entry_point="app:create_app()",
     app_module="app/__init__.py",
     serve_command='$(BIN)/flask --app "app:create_app()" run --host 127.0.0.1 --port 8000',
-    production_argv=(
-        "gunicorn", "app:create_app()", "--config", "python:app.gunicorn_conf",
-        "--bind", "0.0.0.0:8000", "--worker-class", "gthread",
-        "--workers", "4", "--threads", "16", "--timeout", "30",
-        "--graceful-timeout", "25", "--keep-alive", "5",
-        "--limit-request-field_size", "16384",
-    ),  # fmt: skip
+    production_argv=_GUNICORN,
     server_intro=(
         "Serve it with gunicorn and threaded workers, 4 processes of 16 threads\n"
         "(`flask run`, which `make run` uses, is for development only):"
