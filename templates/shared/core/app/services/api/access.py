@@ -20,14 +20,14 @@ from app.core.metrics import observe_request
 REQUEST_ID_HEADER = "X-Request-ID"
 EVENT_ID_HEADER = "X-Usage-Event-Id"
 MAX_REQUEST_ID = 128
-_REQUEST_ID = re.compile(rf"[A-Za-z0-9._:-]{{1,{MAX_REQUEST_ID}}}")
+_REQUEST_ID_CHARS = re.compile(r"[A-Za-z0-9._:-]+")
 
 logger = logging.getLogger("app.access")
 
 
 def request_id(sent: str | None) -> str:
     """The request id sent by the client when it is acceptable, else a new one."""
-    if sent is not None and _REQUEST_ID.fullmatch(sent):
+    if sent is not None and len(sent) <= MAX_REQUEST_ID and _REQUEST_ID_CHARS.fullmatch(sent):
         return sent
     return uuid.uuid4().hex
 
