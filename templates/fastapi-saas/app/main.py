@@ -9,12 +9,18 @@ from fastapi import FastAPI
 
 from app.core.catalog import PRODUCT_NAME
 from app.core.config import Settings, get_settings
+from app.core.flavour import settle_shielded
 from app.core.logging import configure_logging
 from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, BodyTimeoutMiddleware, CallerHeadersMiddleware
+from app.observability import RequestContextMiddleware, requests_done
 from app.routers import billing, chat, credit, health, keys, llm_router, prompt_template, usage
+from app.routers import metrics as metrics_router
 from app.services.api.runtime import RuntimeOptions, max_body_bytes, open_runtime
 from app.services.api.service import ApiService
+
+# How long shutdown waits for settlements still running (a database retry included).
+SETTLE_AT_SHUTDOWN_SECONDS = 10.0
 
 
 def create_app(
@@ -22,7 +28,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app; tests pass their own ``Settings`` (and ``RuntimeOptions``)."""
     settings = settings or get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -33,6 +39,9 @@ def create_app(
         try:
             yield
         finally:
+            # Streams cut by a graceful shutdown settle their ledger rows first.
+            await requests_done(SETTLE_AT_SHUTDOWN_SECONDS)
+            await settle_shielded(SETTLE_AT_SHUTDOWN_SECONDS)
             await runtime.close()
 
     app = FastAPI(title=PRODUCT_NAME, lifespan=lifespan)
@@ -42,8 +51,11 @@ def create_app(
     app.add_middleware(BodyTimeoutMiddleware, timeout_seconds=settings.body_timeout_seconds)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes(settings, options))
     app.add_middleware(CallerHeadersMiddleware)
+    # Outermost: the request id and log line cover every response, refusals included.
+    app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics_router.router)
     for module in (chat, llm_router, usage, credit, prompt_template, billing, keys):
         app.include_router(module.router)
     return app

@@ -10,11 +10,13 @@ from app.blueprints.credit_bp import credit_bp
 from app.blueprints.health_bp import health_bp
 from app.blueprints.keys_bp import keys_bp
 from app.blueprints.llm_router_bp import llm_router_bp
+from app.blueprints.metrics_bp import metrics_bp
 from app.blueprints.prompt_template_bp import prompt_template_bp
 from app.blueprints.usage_bp import usage_bp
 from app.core.catalog import PRODUCT_NAME
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
+from app.observability import install_observability
 from app.services.api.runtime import RuntimeOptions, open_runtime
 from app.services.api.service import ApiService
 from app.web import install
@@ -23,7 +25,7 @@ from app.web import install
 def create_app(settings: Settings | None = None, *, options: RuntimeOptions | None = None) -> Flask:
     """Build the app; tests pass their own ``Settings`` (and ``RuntimeOptions``)."""
     settings = settings or get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     runtime = open_runtime(settings, options)
     app = Flask(__name__)
     app.config["PRODUCT_NAME"] = PRODUCT_NAME
@@ -36,6 +38,8 @@ def create_app(settings: Settings | None = None, *, options: RuntimeOptions | No
         max_body_bytes=runtime.max_body_bytes,
         body_timeout_seconds=settings.body_timeout_seconds,
     )
+    # After install(): outermost, so the request id covers the body-cap refusals too.
+    install_observability(app)
     for blueprint in (
         health_bp,
         chat_bp,
@@ -45,6 +49,7 @@ def create_app(settings: Settings | None = None, *, options: RuntimeOptions | No
         prompt_template_bp,
         billing_bp,
         keys_bp,
+        metrics_bp,
     ):
         app.register_blueprint(blueprint)
     return app

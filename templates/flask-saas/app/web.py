@@ -20,6 +20,7 @@ from flask import Flask, Response, current_app, g, request
 from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from app import draining
 from app.services.api import sse
 from app.services.api.auth import Caller
 from app.services.api.errors import (
@@ -308,7 +309,10 @@ def event_stream(events: Iterator[bytes], opened: OpenedStream) -> Response:
 
     def generate() -> Iterator[bytes]:
         try:
-            yield from events
+            for event in events:
+                yield event
+                if draining.should_cut():
+                    break  # shutting down: settle as cancelled (app/draining.py)
         finally:
             _close(events)
             _close(opened.events)

@@ -54,3 +54,11 @@ async def shield(call: Call[T]) -> T:
     _shielded.add(task)
     task.add_done_callback(_shielded.discard)
     return await asyncio.shield(task)
+
+
+async def settle_shielded(within: float) -> None:
+    """Wait (up to ``within`` seconds) for shielded work still running: at shutdown,
+    the settlements of streams the server cancelled finish before the database closes."""
+    pending = [task for task in _shielded if not task.done()]
+    if pending:
+        await asyncio.wait(pending, timeout=within)

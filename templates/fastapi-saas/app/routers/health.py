@@ -1,4 +1,5 @@
-"""``GET /healthz`` (liveness) and ``GET /readyz`` (readiness: every dependency)."""
+"""``GET /healthz`` (liveness) and ``GET /readyz`` (readiness: every dependency, and
+the database at this code's migration head)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from app.deps import EngineDep
-from app.services.health import check_database, check_redis, degraded_counts
+from app.services.health import (
+    check_database,
+    check_migrations,
+    check_redis,
+    degraded_counts,
+)
 
 router = APIRouter(tags=["health"])
 
@@ -26,7 +32,8 @@ async def healthz(engine: EngineDep) -> JSONResponse:
 
 @router.get("/readyz")
 async def readyz(request: Request, engine: EngineDep) -> JSONResponse:
-    """Whether every dependency answers: the database, and Redis when configured.
+    """Whether every dependency answers: the database, and Redis when configured,
+    and the database is migrated to this code's head (``migrations``).
 
     503 (with ``Retry-After``) when one does not; ``degraded`` counts the rate-limit
     checks and cache operations this process served without Redis.
@@ -35,6 +42,8 @@ async def readyz(request: Request, engine: EngineDep) -> JSONResponse:
     redis_url = request.app.state.settings.redis_url
     if redis_url:
         checks["redis"] = asdict(await check_redis(redis_url))
+    if checks["database"]["ok"]:
+        checks["migrations"] = asdict(await check_migrations(engine))
     ready = all(check["ok"] for check in checks.values())
     body = {"status": "ok" if ready else "unavailable", **checks, "degraded": degraded_counts()}
     headers = {} if ready else {"Retry-After": "5"}

@@ -1,4 +1,5 @@
-"""``GET /healthz`` (liveness) and ``GET /readyz`` (readiness: every dependency)."""
+"""``GET /healthz`` (liveness) and ``GET /readyz`` (readiness: every dependency, and
+the database at this code's migration head)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from app.services.health import check_database, check_redis, degraded_counts
+from app.services.health import (
+    check_database,
+    check_migrations,
+    check_redis,
+    degraded_counts,
+)
 
 health_bp = Blueprint("health", __name__)
 
@@ -22,15 +28,19 @@ def healthz() -> tuple[Response, int]:
 
 @health_bp.get("/readyz")
 def readyz() -> tuple[Response, int, dict[str, str]]:
-    """Whether every dependency answers: the database, and Redis when configured.
+    """Whether every dependency answers: the database, and Redis when configured,
+    and the database is migrated to this code's head (``migrations``).
 
     503 (with ``Retry-After``) when one does not; ``degraded`` counts the rate-limit
     checks and cache operations this process served without Redis.
     """
-    checks: dict[str, Any] = {"database": asdict(check_database(current_app.extensions["engine"]))}
+    engine = current_app.extensions["engine"]
+    checks: dict[str, Any] = {"database": asdict(check_database(engine))}
     redis_url = current_app.extensions["settings"].redis_url
     if redis_url:
         checks["redis"] = asdict(check_redis(redis_url))
+    if checks["database"]["ok"]:
+        checks["migrations"] = asdict(check_migrations(engine))
     ready = all(check["ok"] for check in checks.values())
     body = {"status": "ok" if ready else "unavailable", **checks, "degraded": degraded_counts()}
     headers = {} if ready else {"Retry-After": "5"}

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.core.logging import LEVELS
+from app.core.logging import FORMATS, LEVELS
 
 
 class Settings(BaseSettings):
@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(
         default="INFO", description="Root log level: DEBUG, INFO, WARNING, ERROR or CRITICAL."
+    )
+    log_format: str = Field(
+        default="text",
+        description="text (human lines, development) or json (one object a line; the image's).",
     )
     max_body_bytes: int = Field(
         default=1_048_576,
@@ -53,6 +57,14 @@ class Settings(BaseSettings):
         if level not in LEVELS:
             raise ValueError(f"LOG_LEVEL must be one of {', '.join(LEVELS)}, not {value!r}")
         return level
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        log_format = value.strip().lower()
+        if log_format not in FORMATS:
+            raise ValueError(f"LOG_FORMAT must be one of {', '.join(FORMATS)}, not {value!r}")
+        return log_format
 
 
 @lru_cache

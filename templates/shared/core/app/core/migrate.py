@@ -6,10 +6,12 @@ one-off operator step, and Alembic is synchronous at heart.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 MIGRATIONS_DIR = Path(__file__).absolute().parent.parent / "migrations"
@@ -52,3 +54,11 @@ def current(url: str) -> str | None:
             return MigrationContext.configure(connection).get_current_revision()
     finally:
         engine.dispose()
+
+
+@cache
+def heads() -> frozenset[str]:
+    """The latest revision(s) of this code's migrations (read once per process)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return frozenset(ScriptDirectory.from_config(config).get_heads())

@@ -2,7 +2,8 @@
 
 ``/healthz`` is liveness (the process answers, and whether its database does);
 ``/readyz`` is readiness: every dependency this process is configured with
-(the database, Redis when ``REDIS_URL`` is set), 503 when one is down. Uses that
+(the database, Redis when ``REDIS_URL`` is set) and the database migrated to the
+revision this code expects, 503 otherwise. Uses that
 keep working in a degraded way (rate limits and the cache without Redis) count
 each degraded operation here, so the probes can show it.
 """
@@ -21,6 +22,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.core.migrate import heads
 
 # A readiness probe must answer within a probe's own timeout, even with Redis gone.
 REDIS_PROBE_TIMEOUT_SECONDS = 1.0
@@ -45,6 +48,16 @@ class RedisHealth:
 
     ok: bool
     latency_ms: float
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationsHealth:
+    """Whether the database is at the migration head(s) this code was written for."""
+
+    ok: bool
+    current: list[str]
+    expected: list[str]
     error: str | None = None
 
 
@@ -99,3 +112,20 @@ async def check_redis(url: str) -> RedisHealth:
     finally:
         await client.aclose()
     return RedisHealth(ok=error is None, latency_ms=_elapsed_ms(started), error=error)
+
+
+async def check_migrations(engine: AsyncEngine) -> MigrationsHealth:
+    """Compare the database's Alembic revision(s) with this code's head(s).
+
+    Not ready when they differ: an older database (``python -m app db upgrade`` has
+    not run yet) or a newer one (this instance runs older code than the schema).
+    """
+    expected = sorted(heads())
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(text("SELECT version_num FROM alembic_version"))
+            current = sorted(str(row[0]) for row in rows)
+    except (SQLAlchemyError, OSError) as exc:
+        # No alembic_version table: never migrated (or the database is down).
+        return MigrationsHealth(False, [], expected, type(exc).__name__)
+    return MigrationsHealth(current == expected, current, expected)

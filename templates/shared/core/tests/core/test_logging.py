@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -20,11 +21,15 @@ BUILD_APP = (
 ) + "; import logging; logging.getLogger('app.probe').info('probe line')"
 
 
-def run_python(tmp_path: Path, log_level: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """``python ARGS`` in the project, with a fresh SQLite database and ``LOG_LEVEL``."""
+def run_python(
+    tmp_path: Path, log_level: str, *args: str, log_format: str = "text"
+) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` in the project, with a fresh SQLite database, ``LOG_LEVEL`` and
+    ``LOG_FORMAT``."""
     env = {
         **os.environ,
         "LOG_LEVEL": log_level,
+        "LOG_FORMAT": log_format,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
     }
     return subprocess.run(
@@ -64,4 +69,21 @@ def test_a_bad_log_level_is_a_clear_cli_error(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "error: invalid settings: log_level: " in done.stderr
     assert "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_log_format_json_writes_one_object_per_line(tmp_path: Path) -> None:
+    done = run_python(tmp_path, "INFO", "-c", BUILD_APP, log_format="JSON")
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stderr.splitlines() if line.strip()]
+    probe = [line for line in lines if line["logger"] == "app.probe"]
+    assert probe == [
+        {"time": probe[0]["time"], "level": "INFO", "logger": "app.probe", "message": "probe line"}
+    ]
+
+
+def test_a_bad_log_format_is_a_clear_cli_error(tmp_path: Path) -> None:
+    done = run_python(tmp_path, "INFO", "-m", "app", "db", "current", log_format="xml")
+    assert done.returncode == 2
+    assert "LOG_FORMAT must be one of text, json" in done.stderr
     assert "Traceback" not in done.stderr

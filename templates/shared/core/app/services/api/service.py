@@ -20,13 +20,14 @@ from app.services.api.calls import AUTO_MODEL, OpenedStream, Prepared, note_rate
 from app.services.api.chat import ChatApi
 from app.services.api.completions import CompletionsApi
 from app.services.api.keys import KeysApi
+from app.services.api.observability import ObservabilityApi
 from app.services.usage.ratelimit import rate_key
 
 # The web layers import these from here.
 __all__ = ["ApiService", "OpenedStream", "Prepared", "warning_text"]
 
 
-class ApiService(ChatApi, CompletionsApi, AdminApi, KeysApi):
+class ApiService(ChatApi, CompletionsApi, AdminApi, KeysApi, ObservabilityApi):
     """The HTTP API's behaviour, shared by the FastAPI and Flask apps: chat
     (``chat.py``), completions (``completions.py``) and account endpoints
     (``admin.py``), key management (``keys.py``) over the shared steps of ``calls.py``."""

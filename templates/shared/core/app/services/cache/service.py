@@ -24,6 +24,7 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from app.core import metrics
 from app.core.catalog import (
     EXACT_CACHE_ENABLED,
     EXACT_CACHE_TTL_SECONDS,
@@ -111,6 +112,11 @@ class ResponseCache:
         """
         if not self.active(query) or query.mode is CacheMode.refresh:
             return None
+        hit = await self._lookup(query)
+        metrics.observe_cache_lookup(hit=hit is not None)
+        return hit
+
+    async def _lookup(self, query: CacheQuery) -> CachedAnswer | None:
         try:
             if self.exact_enabled:
                 hit = await self._read(query, query.exact_digest(), None, 1.0)

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from sqlalchemy.exc import OperationalError
 
+from app.core import metrics
 from app.core.flavour import sleep
 from app.models import CallOutcome
 from app.services.llm.errors import GatewayError, NoRouteError, RequestRejected
@@ -196,7 +197,23 @@ class Settlement:
                     now=now,
                 )
             warnings += await daily_warnings(session, dialect, facts, call.settled_micros, now)
+        _observe(facts, call)  # committed: count it once
         return tuple(warnings), state
+
+
+def _observe(facts: CallFacts, call: CallResult) -> None:
+    """The settled row in the metrics: spend and tokens by tier, provider calls."""
+    metrics.observe_settlement(
+        tier=facts.entitlement.tier,
+        outcome=str(call.outcome),
+        spend_usd=call.settled_micros / 1_000_000,
+        input_tokens=call.usage.input_tokens,
+        output_tokens=call.usage.output_tokens,
+        cached_input_tokens=call.usage.cached_input_tokens,
+        calls=[
+            metrics.ProviderCall(a.provider, str(a.outcome)) for a in call.attempts if not a.skipped
+        ],
+    )
 
 
 def nothing_called() -> ChatResult:
