@@ -162,6 +162,15 @@ def probe_manage_keys(c: Contract, client: httpx.Client, role: Role, scope: Scop
         assert_error(foreign, 403, "workspace_forbidden")
 
 
+def probe_view_metrics(c: Contract, client: httpx.Client, role: Role, scope: Scope | None) -> None:
+    response = client.get("/metrics", headers=headers(c, role))
+    if scope is None:
+        refused(response, "view_metrics")
+    else:
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("text/plain")
+
+
 PROBES: dict[str, Probe] = {
     "call_models": probe_call_models,
     "view_usage": probe_view_usage,
@@ -172,6 +181,7 @@ PROBES: dict[str, Probe] = {
     "list_prompts": probe_list_prompts,
     "publish_prompts": probe_publish_prompts,
     "manage_keys": probe_manage_keys,
+    "view_metrics": probe_view_metrics,
 }
 
 

@@ -123,6 +123,11 @@ PERMISSIONS: dict[str, Permission] = dict(
             operator="any",
             owner="workspace",
         ),
+        _rule(
+            "view_metrics",
+            "`GET /metrics` (Prometheus text of every workspace)",
+            operator="any",
+        ),
     ]
 )
 

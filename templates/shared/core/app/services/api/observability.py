@@ -6,19 +6,14 @@ from app.core.metrics import exposition
 from app.services import metrics
 from app.services.api.auth import Caller
 from app.services.api.calls import MeteredCalls
-from app.services.api.errors import forbidden
 from app.services.llm_gateway import LLMGateway
-
-OPERATOR_ROLE = "operator"
-
 
 class ObservabilityApi(MeteredCalls):
     """What operators watch: the metrics of this process and of the shared database."""
 
     async def metrics(self, caller: Caller) -> bytes:
         """The Prometheus exposition text (403 ``operator_only`` for other keys)."""
-        if caller.role != OPERATOR_ROLE:
-            raise forbidden("operator_only", "GET /metrics needs an operator key.")
+        caller.require("view_metrics")
         gateway = self.runtime.usage.gateway
         breakers: dict[str, str] = {}
         if isinstance(gateway, LLMGateway):
