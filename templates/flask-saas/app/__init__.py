@@ -10,6 +10,7 @@ from app.blueprints.credit_bp import credit_bp
 from app.blueprints.health_bp import health_bp
 from app.blueprints.llm_router_bp import llm_router_bp
 from app.blueprints.prompt_template_bp import prompt_template_bp
+from app.blueprints.reports_bp import reports_bp
 from app.blueprints.usage_bp import usage_bp
 from app.core.catalog import PRODUCT_NAME
 from app.core.config import Settings, get_settings
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, *, options: RuntimeOptions | No
         credit_bp,
         prompt_template_bp,
         billing_bp,
+        reports_bp,
     ):
         app.register_blueprint(blueprint)
     return app

@@ -10,6 +10,7 @@ COMMANDS = {
     "db": ("upgrade", "current", "sweep"),
     "keys": ("create", "demo"),
     "prompts": ("list", "check", "publish"),
+    "report": ("margins", "outliers", "retries"),
 }
 
 
