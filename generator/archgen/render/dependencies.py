@@ -16,6 +16,7 @@ _COMMON = {
     "redis": "redis>=5.0.1",  # redis.asyncio aclose()
     "pyyaml": "pyyaml>=6",  # prompt front matter
     "python-dotenv": "python-dotenv>=1.0",  # the LLM gateway reads provider keys from .env
+    "jinja2": "jinja2>=3.1",  # the /admin dashboard's templates
 }
 
 _FLAVOUR = {
@@ -43,6 +44,8 @@ _TEST_COMMON = {
     # `make typecheck` (run by `make test`): mypy strict, with the stubs PyYAML lacks.
     "mypy": "mypy>=1.11",
     "types-pyyaml": "types-PyYAML>=6.0",
+    # The dashboard's browser tests drive Debian's chromium (no browser download).
+    "playwright": "playwright>=1.45",
 }
 
 _TEST_FLAVOUR = {

@@ -13,6 +13,7 @@ from app.core.logging import configure_logging
 from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, BodyTimeoutMiddleware, CallerHeadersMiddleware
 from app.routers import billing, chat, credit, health, llm_router, prompt_template, usage
+from app.routers import admin as admin_router
 from app.routers import reports as reports_router
 from app.services.api.runtime import RuntimeOptions, max_body_bytes, open_runtime
 from app.services.api.service import ApiService
@@ -48,6 +49,7 @@ def create_app(
     for module in (chat, llm_router, usage, credit, prompt_template, billing):
         app.include_router(module.router)
     app.include_router(reports_router.router)
+    app.include_router(admin_router.router)
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.blueprints.admin_bp import admin_bp
 from app.blueprints.billing_bp import billing_bp
 from app.blueprints.chat_bp import chat_bp
 from app.blueprints.credit_bp import credit_bp
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, *, options: RuntimeOptions | No
         prompt_template_bp,
         billing_bp,
         reports_bp,
+        admin_bp,
     ):
         app.register_blueprint(blueprint)
     return app

@@ -6,6 +6,9 @@ are refused (403). ``report_scope`` is the one place that decides it.
 
 from __future__ import annotations
 
+import uuid
+from typing import Protocol
+
 from app.core.catalog import WORKFLOWS
 from app.schemas.reports import MarginsReportOut, OutliersReportOut, RetriesReportOut
 from app.services.api.auth import Caller
@@ -15,7 +18,17 @@ from app.services.reports import ALL_WORKSPACES, Period, PeriodError, ReportFilt
 from app.services.reports.payloads import margins_body, outliers_body, retries_body
 
 
-def report_scope(caller: Caller) -> Scope:
+class Viewer(Protocol):
+    """Anyone a report is for: an API caller, or a dashboard session."""
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def workspace_id(self) -> uuid.UUID: ...
+
+
+def report_scope(caller: Viewer) -> Scope:
     """Whose ledger ``caller`` may report on: every workspace (operator), its own
     (owner); 403 for anyone else."""
     if caller.role == "operator":
@@ -25,7 +38,7 @@ def report_scope(caller: Caller) -> Scope:
     raise forbidden("reports_forbidden", "Reports are for workspace owners and operators.")
 
 
-def report_filter(caller: Caller, period: str | None, workflow: str | None) -> ReportFilter:
+def report_filter(caller: Viewer, period: str | None, workflow: str | None) -> ReportFilter:
     """The caller's scope with a checked period (``YYYY-MM``) and workflow; 403/422."""
     scope = report_scope(caller)
     try:

@@ -26,6 +26,7 @@ from app.services.reports.tables import margins_tables, providers_table
 from app.services.usage.tenancy import TenantDatabase
 
 FEB = Period(2020, 2)
+FEB_5 = datetime(2020, 2, 5, 12, 0, tzinfo=UTC)
 
 
 def at(day: int, month: int = 2) -> datetime:
@@ -56,7 +57,7 @@ class Row:
     version: str | None = None
     saved: int | None = None
     attempts: tuple[dict[str, Any], ...] = ()
-    when: datetime = at(5)
+    when: datetime = FEB_5
 
 
 SEEDED = (
@@ -152,7 +153,7 @@ async def seeded(usage_engine: AsyncEngine, accounts: Accounts) -> Seeded:
         if row.user and row.user not in users:
             user = await accounts.add_user(workspaces[row.workspace], email=f"{row.user}@test")
             users[row.user] = user.id
-    plans = {
+    plans: dict[str, list[tuple[str, dict[str, Any], datetime, datetime | None]]] = {
         # Acme: $5 until mid-January (ended before February), then $10.
         "acme": [
             ("pro", terms("5"), datetime(2019, 6, 1, tzinfo=UTC), at(15, 1)),
