@@ -79,7 +79,9 @@ async def open_session(db: TenantDatabase, key_id: uuid.UUID, now: float | None 
     return f"{_VERSION}.{key_id.hex}.{issued}.{_signature(found[0].key_hash, key_id, issued)}"
 
 
-async def viewer_of(db: TenantDatabase, cookie: str | None, now: float | None = None) -> Viewer | None:
+async def viewer_of(
+    db: TenantDatabase, cookie: str | None, now: float | None = None
+) -> Viewer | None:
     """The viewer behind a session cookie; None when absent, forged, expired or revoked."""
     if not cookie or len(cookie) > 200:
         return None

@@ -178,8 +178,14 @@ class AdminSite:
         self, status: int, message: str, csrf: str, viewer: sessions.Viewer | None = None
     ) -> AdminResponse:
         return self._render(
-            "error.html", status, title=f"Error {status}", message=message, csrf=csrf,
-            viewer=viewer, page="", query="",
+            "error.html",
+            status,
+            title=f"Error {status}",
+            message=message,
+            csrf=csrf,
+            viewer=viewer,
+            page="",
+            query="",
         )
 
     @staticmethod
@@ -198,12 +204,20 @@ class AdminSite:
         self, csrf: str, status: int = 200, message: str | None = None
     ) -> AdminResponse:
         return self._render(
-            "login.html", status, title="Log in", csrf=csrf, message=message, viewer=None,
-            page="login", query="",
+            "login.html",
+            status,
+            title="Log in",
+            csrf=csrf,
+            message=message,
+            viewer=None,
+            page="login",
+            query="",
         )
 
     async def _login(self, request: AdminRequest, csrf: str) -> AdminResponse:
-        if not sessions.same_token(request.form.get("csrf"), request.cookies.get(sessions.CSRF_COOKIE)):
+        if not sessions.same_token(
+            request.form.get("csrf"), request.cookies.get(sessions.CSRF_COOKIE)
+        ):
             return self._page_error(403, "The form expired; reload the page and retry.", csrf)
         key = request.form.get("key", "").strip()
         principal = await self.runtime.accounts.resolve_api_key(key) if key else None
@@ -226,7 +240,9 @@ class AdminSite:
         return response
 
     def _logout(self, request: AdminRequest, csrf: str) -> AdminResponse:
-        if not sessions.same_token(request.form.get("csrf"), request.cookies.get(sessions.CSRF_COOKIE)):
+        if not sessions.same_token(
+            request.form.get("csrf"), request.cookies.get(sessions.CSRF_COOKIE)
+        ):
             return self._page_error(403, "The form expired; reload the page and retry.", csrf)
         response = self._redirect("/admin/login")
         response.set_cookies.append(

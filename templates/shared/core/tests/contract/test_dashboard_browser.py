@@ -143,7 +143,9 @@ def test_an_operator_reads_every_page_and_the_numbers_match_the_json(
         session.open(f"/admin/overview?period={JULY}")
         shown = (session.text("revenue"), session.text("spend"), session.text("margin"))
         assert shown == (margins["revenue_usd"], margins["spend_usd"], margins["margin_usd"])
-        assert set(session.column("workspaces", 1)) == {w["workspace"] for w in margins["workspaces"]}
+        assert set(session.column("workspaces", 1)) == {
+            w["workspace"] for w in margins["workspaces"]
+        }
         assert session.page.locator("svg rect.bar").count() >= 1  # the daily spend chart
 
         retries = reports(contract, dashboard.operator, "retries", period=JULY)

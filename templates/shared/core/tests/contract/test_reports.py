@@ -34,7 +34,9 @@ def bearer(key: str) -> dict[str, str]:
 def report(
     client: httpx.Client, name: str, key: str, period: str = JULY, **params: str
 ) -> httpx.Response:
-    return client.get(f"/v1/reports/{name}", params={"period": period, **params}, headers=bearer(key))
+    return client.get(
+        f"/v1/reports/{name}", params={"period": period, **params}, headers=bearer(key)
+    )
 
 
 def test_the_operator_sees_every_workspace_named(
@@ -69,9 +71,7 @@ def test_an_owner_sees_its_own_workspace_only(
 
 def test_the_filters_change_the_numbers(client: httpx.Client, dashboard: DashboardWorld) -> None:
     august = report(client, "margins", dashboard.acme_owner, AUGUST).json()
-    catalog_only = report(
-        client, "margins", dashboard.acme_owner, workflow=DEFAULT_WORKFLOW
-    ).json()
+    catalog_only = report(client, "margins", dashboard.acme_owner, workflow=DEFAULT_WORKFLOW).json()
 
     assert august["spend_usd"] == "0.007000"
     assert catalog_only["spend_usd"] == "0.093500"  # without the retired workflow's 4000

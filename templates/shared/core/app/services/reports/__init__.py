@@ -9,4 +9,3 @@ from app.services.reports.queries import ALL_WORKSPACES, ReportFilter, Scope
 from app.services.reports.service import Reports
 
 __all__ = ["ALL_WORKSPACES", "Period", "PeriodError", "ReportFilter", "Reports", "Scope"]
-

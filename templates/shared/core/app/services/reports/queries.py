@@ -292,7 +292,9 @@ async def workspace_names(session: AsyncSession, flt: ReportFilter) -> dict[uuid
     return {row.id: row.name for row in await session.execute(statement)}
 
 
-async def plans_in_force(session: AsyncSession, flt: ReportFilter) -> dict[uuid.UUID, EntitlementRow]:
+async def plans_in_force(
+    session: AsyncSession, flt: ReportFilter
+) -> dict[uuid.UUID, EntitlementRow]:
     """Per workspace, the entitlement snapshot in force during the period: the latest
     one that started before the period ended and did not end before it began."""
     statement = select(EntitlementRow).where(

@@ -57,7 +57,9 @@ class Table:
 
 def _inert(cell: str) -> str:
     # Names come from customers: "=HYPERLINK(...)" must stay text in a spreadsheet.
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(cell) else cell
+    return (
+        "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(cell) else cell
+    )
 
 
 def _number(cell: str) -> bool:
@@ -273,9 +275,7 @@ def providers_table(
             "Errors by kind",
             "Circuit",
         ),
-        tuple(
-            _provider_row(name, by_name.get(name), circuits.get(name, {})) for name in names
-        ),
+        tuple(_provider_row(name, by_name.get(name), circuits.get(name, {})) for name in names),
     )
 
 
