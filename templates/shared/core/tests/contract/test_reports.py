@@ -4,6 +4,7 @@ who sees what, bad input, and the login session's cookie, CSRF and revocation ru
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from app.cli import main
 from app.core.catalog import DEFAULT_WORKFLOW
 from app.core.db import create_engine_for
 from app.core.flavour import run
@@ -240,3 +242,48 @@ def test_bad_filters_are_a_page_not_a_traceback(
     assert bad_period.status_code == 422 and "YYYY-MM" in bad_period.text
     assert bad_workflow.status_code == 422 and "<b>x</b>" not in bad_workflow.text
     assert browser.get("/admin/nowhere").status_code == 404
+
+
+# -- python -m app report ------------------------------------------------------------------
+
+
+def report_command(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(["report", *argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_the_report_command_prints_the_operators_json(
+    contract: Contract,
+    client: httpx.Client,
+    dashboard: DashboardWorld,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+) -> None:
+    url = ("--url", contract.database_url)
+    code, out, _ = report_command(capsys, name, "--period", JULY, "--json", *url)
+
+    assert code == 0
+    assert json.loads(out) == report(client, name, dashboard.operator).json()
+
+
+def test_the_report_command_prints_tables(
+    contract: Contract, dashboard: DashboardWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = ("--url", contract.database_url)
+    code, out, _ = report_command(capsys, "margins", "--period", JULY, *url)
+
+    assert code == 0
+    assert "Margin per workspace" in out and "Workflow profitability" in out
+    acme = next(line for line in out.splitlines() if line.startswith(dashboard.acme))
+    assert acme.split()[-3:] == ["10.000000", "0.097500", "9.902500"]
+
+
+def test_the_report_command_refuses_a_bad_period(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        report_command(capsys, "retries", "--period", "2021-13")
+
+    assert exited.value.code == 2
+    assert "YYYY-MM" in capsys.readouterr().err
