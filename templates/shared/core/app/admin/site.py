@@ -339,7 +339,9 @@ class AdminSite:
             rows = await self.reports.cache(flt)
             saved = sum(r.saved_micros for r in rows)
             return cache_table(rows), [("saved", "Saved (USD)", money(saved))], None
-        circuits = self.runtime.own_gateway.status() if self.runtime.own_gateway else {}
+        # Circuit states are the whole product's, not a workspace's: operators only.
+        gateway = self.runtime.own_gateway if flt.all_workspaces else None
+        circuits = gateway.status() if gateway else {}
         return providers_table(await self.reports.providers(flt), circuits), [], None
 
     def _arms(self) -> dict[str, float]:
