@@ -312,8 +312,13 @@ class AdminSite:
                 ("margin", "Margin (USD)", money(margins.margin_micros)),
                 ("requests", "Requests", str(sum(w.requests for w in margins.workspaces))),
             ]
-            points = [(d.day, float(d.spend_micros), money(d.spend_micros)) for d in daily]
-            return workspaces, heads, bar_chart("Spend per day (USD)", points)
+            spent = {d.day: d.spend_micros for d in daily}
+            days = (flt.period.until - flt.period.since).days
+            labels = [f"{flt.period.label}-{day:02d}" for day in range(1, days + 1)]
+            points = [(day, float(spent.get(day, 0)), money(spent.get(day, 0))) for day in labels]
+            top = money(max(spent.values(), default=0))
+            title = f"Spend per day (USD), days 1 to {days}; highest {top}"
+            return workspaces, heads, bar_chart(title, points) if daily else None
         if slug == "retries":
             retries = await self.reports.retries(flt)
             heads = [
