@@ -45,7 +45,7 @@ def report_filter(caller: Viewer, period: str | None, workflow: str | None) -> R
         month = Period.parse(period)
     except PeriodError as exc:
         raise ApiError(422, "invalid_period", str(exc), param="period") from None
-    if workflow is not None and workflow not in WORKFLOWS:
+    if workflow and workflow not in WORKFLOWS:
         raise ApiError(
             422,
             "unknown_workflow",
