@@ -28,7 +28,7 @@ from app.admin import session as sessions
 from app.admin.charts import Chart, bar_chart
 from app.core.catalog import PRODUCT_NAME, WORKFLOWS
 from app.services.api.errors import ApiError, to_api_error
-from app.services.api.reporting import report_filter
+from app.services.api.reporting import report_filter, report_scope
 from app.services.api.runtime import Runtime
 from app.services.prompts.model import format_ref
 from app.services.reports import ReportFilter, Reports
@@ -223,10 +223,10 @@ class AdminSite:
         principal = await self.runtime.accounts.resolve_api_key(key) if key else None
         if principal is None:
             return self._login_page(csrf, 401, "That key is not valid (unknown or revoked).")
-        if principal.role not in ("owner", "operator"):
-            return self._page_error(
-                403, "The dashboard is for workspace owners and operators.", csrf
-            )
+        try:
+            report_scope(principal)  # the one rule for who may see reports
+        except ApiError as error:
+            return self._page_error(error.status, error.message, csrf)
         token = await sessions.open_session(self.runtime.db, principal.api_key_id)
         response = self._redirect("/admin/overview")
         response.set_cookies.append(
