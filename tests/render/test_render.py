@@ -23,6 +23,8 @@ from archgen.spec import parse_spec
 from .projects import BLUEPRINTS, rendered
 
 TEMPLATE_SYNTAX = re.compile(rb"\{\{|\{%|%\}")
+# The generated app's own Jinja2 templates (the /admin pages): copied, never rendered.
+APP_TEMPLATES = "app/admin/templates/"
 
 
 def test_file_list_and_contents_match_the_snapshot(project: RenderedProject, snapshot) -> None:
@@ -31,9 +33,21 @@ def test_file_list_and_contents_match_the_snapshot(project: RenderedProject, sna
 
 
 def test_no_template_syntax_or_template_files_survive(project: RenderedProject) -> None:
-    leftovers = [p for p, data in project.files.items() if TEMPLATE_SYNTAX.search(data)]
+    leftovers = [
+        p
+        for p, data in project.files.items()
+        if TEMPLATE_SYNTAX.search(data) and not p.startswith(APP_TEMPLATES)
+    ]
     assert leftovers == []
     assert not [p for p in project.files if p.endswith(".jinja") or p.endswith("copier.yml")]
+
+
+def test_the_apps_own_jinja_templates_are_copied_untouched(project: RenderedProject) -> None:
+    source = templates_dir() / "shared" / "core" / APP_TEMPLATES
+    pages = sorted(source.glob("*.html"))
+    assert pages, source
+    for page in pages:
+        assert project.files[APP_TEMPLATES + page.name] == page.read_bytes(), page.name
 
 
 def test_the_project_is_complete(project: RenderedProject) -> None:

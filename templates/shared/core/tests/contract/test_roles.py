@@ -171,6 +171,19 @@ def probe_view_metrics(c: Contract, client: httpx.Client, role: Role, scope: Sco
         assert response.headers["content-type"].startswith("text/plain")
 
 
+def probe_view_reports(c: Contract, client: httpx.Client, role: Role, scope: Scope | None) -> None:
+    response = client.get("/v1/reports/margins", headers=headers(c, role))
+    if scope is None:
+        refused(response, "view_reports")
+        return
+    assert response.status_code == 200, response.text
+    named = {row["workspace_id"] for row in response.json()["workspaces"]}
+    if scope == "any":
+        assert c.key("other").workspace_id in named
+    else:
+        assert named <= {c.key(KEY_OF[role]).workspace_id}
+
+
 PROBES: dict[str, Probe] = {
     "call_models": probe_call_models,
     "view_usage": probe_view_usage,
@@ -181,6 +194,7 @@ PROBES: dict[str, Probe] = {
     "list_prompts": probe_list_prompts,
     "publish_prompts": probe_publish_prompts,
     "manage_keys": probe_manage_keys,
+    "view_reports": probe_view_reports,
     "view_metrics": probe_view_metrics,
 }
 

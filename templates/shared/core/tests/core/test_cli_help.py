@@ -14,6 +14,7 @@ COMMANDS = {
     "prompts": ("list", "check", "publish"),
     "workspaces": ("list", "set-tier"),
     "credits": ("grant",),
+    "report": ("margins", "outliers", "retries"),
 }
 
 

@@ -124,6 +124,12 @@ PERMISSIONS: dict[str, Permission] = dict(
             owner="workspace",
         ),
         _rule(
+            "view_reports",
+            "`GET /v1/reports/*`, the `/admin` dashboard (operators: every workspace, named)",
+            operator="any",
+            owner="workspace",
+        ),
+        _rule(
             "view_metrics",
             "`GET /metrics` (Prometheus text of every workspace)",
             operator="any",

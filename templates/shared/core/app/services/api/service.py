@@ -21,13 +21,14 @@ from app.services.api.chat import ChatApi
 from app.services.api.completions import CompletionsApi
 from app.services.api.keys import KeysApi
 from app.services.api.observability import ObservabilityApi
+from app.services.api.reporting import ReportsApi
 from app.services.usage.ratelimit import rate_key
 
 # The web layers import these from here.
 __all__ = ["ApiService", "OpenedStream", "Prepared", "warning_text"]
 
 
-class ApiService(ChatApi, CompletionsApi, AdminApi, KeysApi, ObservabilityApi):
+class ApiService(ChatApi, CompletionsApi, AdminApi, KeysApi, ObservabilityApi, ReportsApi):
     """The HTTP API's behaviour, shared by the FastAPI and Flask apps: chat
     (``chat.py``), completions (``completions.py``) and account endpoints
     (``admin.py``), key management (``keys.py``) over the shared steps of ``calls.py``."""
