@@ -161,8 +161,6 @@ def _check_prompts(root: Path, spec: ProductSpec) -> None:
     about = re.sub(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}", r"${\1}", about)
     for body in loaded["bodies"].values():
         assert body.startswith(f"You are the assistant behind {about}.\n")
-        if spec.product.description:
-            assert spec.product.description not in body
 
 
 def check_project(project: RenderedProject, spec: ProductSpec, root: Path, base: Path) -> None:
