@@ -13,6 +13,7 @@ from app.core.logging import configure_logging
 from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, BodyTimeoutMiddleware, CallerHeadersMiddleware
 from app.routers import billing, chat, credit, health, llm_router, prompt_template, usage
+from app.routers.features import ROUTERS as FEATURE_ROUTERS
 from app.services.api.runtime import RuntimeOptions, max_body_bytes, open_runtime
 from app.services.api.service import ApiService
 
@@ -46,6 +47,8 @@ def create_app(
     app.include_router(health.router)
     for module in (chat, llm_router, usage, credit, prompt_template, billing):
         app.include_router(module.router)
+    for router in FEATURE_ROUTERS:  # the optional features' (app/routers/features.py)
+        app.include_router(router)
     return app
 
 

@@ -7,6 +7,7 @@ from flask import Flask
 from app.blueprints.billing_bp import billing_bp
 from app.blueprints.chat_bp import chat_bp
 from app.blueprints.credit_bp import credit_bp
+from app.blueprints.features import BLUEPRINTS as FEATURE_BLUEPRINTS
 from app.blueprints.health_bp import health_bp
 from app.blueprints.llm_router_bp import llm_router_bp
 from app.blueprints.prompt_template_bp import prompt_template_bp
@@ -44,5 +45,7 @@ def create_app(settings: Settings | None = None, *, options: RuntimeOptions | No
         prompt_template_bp,
         billing_bp,
     ):
+        app.register_blueprint(blueprint)
+    for blueprint in FEATURE_BLUEPRINTS:  # the optional features' (app/blueprints/features.py)
         app.register_blueprint(blueprint)
     return app

@@ -68,6 +68,9 @@ class ChatUsage(BaseModel):
 class ChatResponse(BaseModel):
     """A finished workflow run (``stream: false``)."""
 
+    # Optional features add fields of their own (e.g. knowledge's ``sources``).
+    model_config = ConfigDict(extra="allow")
+
     id: str = Field(description="The ledger row of this call.")
     object: Literal["chat.result"] = "chat.result"
     workflow: str

@@ -19,16 +19,18 @@ from app.services.api.auth import Caller, authenticate
 from app.services.api.calls import AUTO_MODEL, OpenedStream, Prepared, note_rate, warning_text
 from app.services.api.chat import ChatApi
 from app.services.api.completions import CompletionsApi
+from app.services.api.features import FeatureApis
 from app.services.usage.ratelimit import rate_key
 
 # The web layers import these from here.
 __all__ = ["ApiService", "OpenedStream", "Prepared", "warning_text"]
 
 
-class ApiService(ChatApi, CompletionsApi, AdminApi):
+class ApiService(FeatureApis, ChatApi, CompletionsApi, AdminApi):
     """The HTTP API's behaviour, shared by the FastAPI and Flask apps: chat
     (``chat.py``), completions (``completions.py``) and account endpoints
-    (``admin.py``) over the shared steps of ``calls.py``."""
+    (``admin.py``) over the shared steps of ``calls.py``; optional features the spec
+    turns on come first (``features.py``)."""
 
     # -- who is calling ------------------------------------------------------------------
 

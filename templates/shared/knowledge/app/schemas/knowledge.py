@@ -1,0 +1,67 @@
+"""Knowledge: documents in a collection, and the sources a grounded answer cites."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.schemas.chat import ChatResponse
+from app.schemas.openai import ChatCompletion
+
+
+class Source(BaseModel):
+    """A passage an answer was given from: cite it as [n], n its place in ``sources``."""
+
+    document_id: str
+    title: str
+    page: int = Field(description="The page it is on (1 for formats without pages).")
+    snippet: str = Field(description="The start of the passage.")
+
+
+class Document(BaseModel):
+    """An uploaded document (``status: ready`` once indexed; ingestion is all or nothing)."""
+
+    id: str
+    object: Literal["knowledge.document"] = "knowledge.document"
+    collection: str
+    title: str
+    format: str
+    status: str
+    pages: int
+    chunks: int
+    bytes: int
+    created_at: datetime
+
+
+class KnowledgeUsage(BaseModel):
+    """What the workspace stores over all collections, and its plan's limits."""
+
+    documents: int
+    bytes: int
+    max_documents: int
+    max_bytes: int
+    max_pages_per_file: int
+
+
+class DocumentList(BaseModel):
+    """``GET /v1/knowledge/{collection}/documents``: newest first."""
+
+    object: Literal["list"] = "list"
+    data: list[Document]
+    usage: KnowledgeUsage
+
+
+class GroundedChatResponse(ChatResponse):
+    """``POST /v1/chat`` for a workflow with a collection: the answer and its sources
+    (empty when nothing relevant was found: then the answer says so, and no model is called)."""
+
+    sources: list[Source]
+
+
+class GroundedChatCompletion(ChatCompletion):
+    """``POST /v1/chat/completions`` for a workflow with a collection: ``sources`` is an
+    extra field OpenAI clients ignore."""
+
+    sources: list[Source]

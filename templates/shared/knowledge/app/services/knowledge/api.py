@@ -1,0 +1,255 @@
+"""The knowledge endpoints, and retrieval before the model for workflows with a collection.
+
+``KnowledgeApi`` sits before ``ChatApi`` and ``CompletionsApi`` in ``ApiService``
+(``app/services/api/features.py``): for a workflow that names a collection it
+retrieves the relevant passages, adds them to the request as a system message and
+answers with ``sources``; every other workflow goes through unchanged.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from app.core.catalog_types import WorkflowInfo
+from app.schemas.chat import ChatBody, ChatMessage, ChatResponse, ChatUsage
+from app.schemas.knowledge import (
+    Document,
+    DocumentList,
+    KnowledgeUsage,
+)
+from app.schemas.openai import (
+    AssistantMessage,
+    ChatCompletion,
+    ChatCompletionRequest,
+    CompletionChoice,
+    CompletionMessage,
+    CompletionUsage,
+    CompletionUsageDetails,
+)
+from app.models.knowledge import KnowledgeDocument
+from app.services.api.auth import Caller
+from app.services.api.calls import WORKFLOW_HEADER, OpenedStream, workflow_named
+from app.services.api.chat import ChatApi
+from app.services.api.completions import CompletionsApi
+from app.services.knowledge import catalog
+from app.services.knowledge.grounding import (
+    NO_SOURCES_FINISH,
+    NO_SOURCES_TEXT,
+    Grounding,
+    ground,
+)
+from app.services.knowledge.store import KnowledgeStore
+from app.services.llm.pricing import (
+    MESSAGE_OVERHEAD_TOKENS,
+    REQUEST_OVERHEAD_TOKENS,
+    estimate_tokens,
+)
+
+NO_MODEL = "none"
+
+
+def document_out(document: KnowledgeDocument) -> Document:
+    """The API's view of a stored document."""
+    return Document(
+        id=str(document.id),
+        collection=document.collection,
+        title=document.title,
+        format=document.format,
+        status=document.status,
+        pages=document.pages,
+        chunks=document.chunks,
+        bytes=document.size_bytes,
+        created_at=document.created_at,
+    )
+
+
+class KnowledgeApi(ChatApi, CompletionsApi):
+    """Documents per workspace and collection, and grounded answers with sources."""
+
+    @property
+    def knowledge(self) -> KnowledgeStore:
+        """The knowledge store over this runtime's tenant-scoped database."""
+        return KnowledgeStore(self.runtime.db)
+
+    # -- /v1/knowledge/{collection}/documents --------------------------------------------
+
+    async def upload_document(
+        self,
+        caller: Caller,
+        collection: str,
+        data: bytes,
+        *,
+        filename: str | None,
+        content_type: str | None,
+    ) -> Document:
+        """Index one uploaded file into the caller's workspace (any role may upload)."""
+        document = await self.knowledge.add(
+            caller.workspace_id,
+            caller.tier,
+            collection,
+            data,
+            filename=filename,
+            content_type=content_type,
+        )
+        return document_out(document)
+
+    async def list_documents(self, caller: Caller, collection: str) -> DocumentList:
+        """The collection's documents in the caller's workspace, and what they use."""
+        documents = await self.knowledge.documents(caller.workspace_id, collection)
+        used = await self.knowledge.usage(caller.workspace_id)
+        limits = catalog.limits_for(caller.tier)
+        return DocumentList(
+            data=[document_out(d) for d in documents],
+            usage=KnowledgeUsage(
+                documents=used.documents,
+                bytes=used.bytes,
+                max_documents=limits.documents,
+                max_bytes=limits.total_bytes,
+                max_pages_per_file=limits.pages_per_file,
+            ),
+        )
+
+    async def delete_document(self, caller: Caller, collection: str, document_id: str) -> None:
+        """Delete a document of the caller's workspace; it stops answering at once."""
+        await self.knowledge.delete(caller.workspace_id, collection, document_id)
+
+    # -- POST /v1/chat -------------------------------------------------------------------
+
+    async def chat(
+        self, caller: Caller, body: ChatBody, headers: Mapping[str, str], cache: str | None = None
+    ) -> ChatResponse:
+        """A workflow run; grounded in its collection's passages when it has one."""
+        workflow = workflow_named(body.workflow)
+        collection = catalog.WORKFLOW_COLLECTIONS.get(workflow.name)
+        if collection is None:
+            return await super().chat(caller, body, headers, cache)
+        texts = [m.content for m in body.messages or []] + ([body.input] if body.input else [])
+        grounding = await self._grounding(
+            caller, workflow, collection, texts, body.max_output_tokens
+        )
+        if not grounding.sources:
+            self._prepare_chat(caller, body, headers, cache)  # the same 4xx as a real call
+            return self._unanswered_chat(caller, workflow)
+        messages = [ChatMessage(role="system", content=grounding.message), *(body.messages or [])]
+        grounded = body.model_copy(update={"messages": messages})
+        response = await super().chat(caller, grounded, headers, cache)
+        return ChatResponse.model_validate({**response.model_dump(), "sources": _sources(grounding)})
+
+    async def open_chat_stream(
+        self, caller: Caller, body: ChatBody, headers: Mapping[str, str], cache: str | None = None
+    ) -> OpenedStream:
+        """A streamed run, grounded like ``chat`` (the sources go to the model; a stream
+        with no relevant passage still calls it, told to say it has no sources)."""
+        workflow = workflow_named(body.workflow)
+        collection = catalog.WORKFLOW_COLLECTIONS.get(workflow.name)
+        if collection is not None:
+            texts = [m.content for m in body.messages or []] + ([body.input] if body.input else [])
+            grounding = await self._grounding(
+                caller, workflow, collection, texts, body.max_output_tokens
+            )
+            system = ChatMessage(role="system", content=grounding.message)
+            body = body.model_copy(update={"messages": [system, *(body.messages or [])]})
+        return await super().open_chat_stream(caller, body, headers, cache)
+
+    # -- POST /v1/chat/completions -------------------------------------------------------
+
+    async def completion(
+        self,
+        caller: Caller,
+        body: ChatCompletionRequest,
+        headers: Mapping[str, str],
+        cache: str | None = None,
+    ) -> ChatCompletion:
+        """An OpenAI-compatible completion; grounded, with ``sources``, for a workflow
+        with a collection."""
+        workflow = self._completion_workflow(body, headers)
+        collection = catalog.WORKFLOW_COLLECTIONS.get(workflow.name)
+        if collection is None:
+            return await super().completion(caller, body, headers, cache)
+        texts = [m.text() for m in body.messages]
+        wanted = body.max_completion_tokens or body.max_tokens
+        grounding = await self._grounding(caller, workflow, collection, texts, wanted)
+        if not grounding.sources:
+            self._prepare_completion(caller, body, headers, cache)  # the same 4xx
+            return _unanswered_completion(body.model)
+        system = CompletionMessage(role="system", content=grounding.message)
+        grounded = body.model_copy(update={"messages": [system, *body.messages]})
+        response = await super().completion(caller, grounded, headers, cache)
+        return ChatCompletion.model_validate(
+            {**response.model_dump(), "sources": _sources(grounding)}
+        )
+
+    # -- steps ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _completion_workflow(
+        body: ChatCompletionRequest, headers: Mapping[str, str]
+    ) -> WorkflowInfo:
+        lowered = {name.lower(): value for name, value in headers.items()}
+        return workflow_named(lowered.get(WORKFLOW_HEADER) or (body.metadata or {}).get("workflow"))
+
+    async def _grounding(
+        self,
+        caller: Caller,
+        workflow: WorkflowInfo,
+        collection: str,
+        texts: Sequence[str],
+        max_output_tokens: int | None,
+    ) -> Grounding:
+        """The passages relevant to the last message, as many as the context limit allows."""
+        question = texts[-1] if texts else ""
+        retrieved = await self.knowledge.retrieve(caller.workspace_id, collection, question)
+        prompt = self._prompt(caller, workflow)
+        output = min(max_output_tokens or workflow.max_output_tokens, workflow.max_output_tokens)
+        taken = REQUEST_OVERHEAD_TOKENS + estimate_tokens(prompt.body) + MESSAGE_OVERHEAD_TOKENS
+        taken += sum(estimate_tokens(t) + MESSAGE_OVERHEAD_TOKENS for t in texts)
+        return ground(retrieved, workflow.max_context_tokens - output - taken)
+
+    @staticmethod
+    def _unanswered_chat(caller: Caller, workflow: WorkflowInfo) -> ChatResponse:
+        """No relevant passage: say so, without calling (or charging for) a model."""
+        response = ChatResponse(
+            id=str(uuid.uuid4()),
+            workflow=workflow.name,
+            model=NO_MODEL,
+            provider=NO_MODEL,
+            text=NO_SOURCES_TEXT,
+            finish_reason=NO_SOURCES_FINISH,
+            usage=ChatUsage(
+                input_tokens=0,
+                output_tokens=0,
+                cached_input_tokens=0,
+                unit=workflow.unit,
+                units=0,
+                cost_usd="0" if caller.is_owner else None,
+            ),
+            warnings=list(dict.fromkeys(caller.meta.warnings)),
+        )
+        return ChatResponse.model_validate({**response.model_dump(), "sources": []})
+
+
+def _sources(grounding: Grounding) -> list[dict[str, Any]]:
+    # An extra field of the response (ChatResponse and ChatCompletion allow extras),
+    # shaped as GroundedChatResponse documents it.
+    return [source.model_dump() for source in grounding.sources]
+
+
+def _unanswered_completion(model: str) -> ChatCompletion:
+    completion = ChatCompletion(
+        id=f"chatcmpl-{uuid.uuid4().hex}",
+        created=int(time.time()),
+        model=model,
+        choices=[
+            CompletionChoice(message=AssistantMessage(content=NO_SOURCES_TEXT), finish_reason="stop")
+        ],
+        usage=CompletionUsage(
+            prompt_tokens=0,
+            completion_tokens=0,
+            total_tokens=0,
+            prompt_tokens_details=CompletionUsageDetails(cached_tokens=0),
+        ),
+    )
+    return ChatCompletion.model_validate({**completion.model_dump(), "sources": []})
