@@ -71,21 +71,20 @@ async def ingest_command(args: argparse.Namespace) -> int:
         store = KnowledgeStore(db)
         failed = 0
         for raw in args.paths:
-            path = Path(raw)
+            data = _read(raw)
+            if isinstance(data, OSError):
+                failed += 1
+                print(f"knowledge ingest: {raw}: {data.strerror or data}", file=sys.stderr)
+                continue
             try:
-                data = path.read_bytes()
                 document = await store.add(
                     workspace_id,
                     tier,
                     args.collection,
                     data,
-                    filename=path.name,
+                    filename=Path(raw).name,
                     content_type=None,
                 )
-            except OSError as exc:
-                failed += 1
-                print(f"knowledge ingest: {raw}: {exc.strerror or exc}", file=sys.stderr)
-                continue
             except ApiError as exc:
                 failed += 1
                 print(f"knowledge ingest: {raw}: {exc.message} ({exc.status})", file=sys.stderr)
@@ -94,3 +93,11 @@ async def ingest_command(args: argparse.Namespace) -> int:
         return 1 if failed else 0
     finally:
         await engine.dispose()
+
+
+def _read(path: str) -> bytes | OSError:
+    # One operator command at a time: reading the file blocks, and that is fine here.
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        return exc

@@ -154,7 +154,7 @@ _MD_MARKUP = [
     (re.compile(r"```.*?\n|```"), ""),  # code fences (the code itself stays)
     (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images: their alt text
     (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),  # links: their text
-    (re.compile(r"(?m)^\s{0,3}(#{1,6}|>|[-*+]|\d+\.)\s+"), ""),  # headings, quotes, lists
+    (re.compile(r"(?m)^[ \t]{0,3}(#{1,6}|>|[-*+]|\d+\.)[ \t]+"), ""),  # headings, quotes, lists
     (re.compile(r"[*_`~]{1,3}"), ""),  # emphasis and inline code marks
 ]
 
