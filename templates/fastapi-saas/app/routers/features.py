@@ -1,6 +1,6 @@
 """Routers of optional features: none in this project.
 
-archgen renders a feature (knowledge, ...) only when the spec uses it; a feature's
+archgen renders an optional feature only when the spec uses it; a feature's
 template layer replaces this file with its routers, which ``create_app`` includes.
 """
 

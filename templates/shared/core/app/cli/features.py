@@ -1,6 +1,6 @@
 """Command groups of optional features: none in this project.
 
-archgen renders a feature (knowledge, ...) only when the spec uses it; a feature's
+archgen renders an optional feature only when the spec uses it; a feature's
 template layer replaces this file to add its groups to ``python -m app``.
 """
 

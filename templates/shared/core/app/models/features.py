@@ -1,6 +1,6 @@
 """Tables of optional features: none in this project.
 
-archgen renders a feature (knowledge, ...) only when the spec uses it; a feature's
+archgen renders an optional feature only when the spec uses it; a feature's
 template layer replaces this file to register its tables (importing them adds them
 to ``Base.metadata``), the tenant ones for row-level security, and the tables its
 migrations create with raw SQL that the models cannot describe (full-text indexes).

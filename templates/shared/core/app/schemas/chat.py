@@ -68,7 +68,7 @@ class ChatUsage(BaseModel):
 class ChatResponse(BaseModel):
     """A finished workflow run (``stream: false``)."""
 
-    # Optional features add fields of their own (e.g. knowledge's ``sources``).
+    # Optional features the spec turns on may add fields of their own.
     model_config = ConfigDict(extra="allow")
 
     id: str = Field(description="The ledger row of this call.")

@@ -174,7 +174,7 @@ class CompletionChoice(BaseModel):
 class ChatCompletion(BaseModel):
     """A non-streamed completion."""
 
-    # Optional features add fields of their own (e.g. knowledge's ``sources``), which
+    # Optional features the spec turns on may add fields of their own, which
     # OpenAI clients ignore.
     model_config = ConfigDict(extra="allow")
 

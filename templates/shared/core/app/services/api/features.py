@@ -1,6 +1,6 @@
 """Endpoints of optional features: none in this project.
 
-archgen renders a feature (knowledge, ...) only when the spec uses it; a feature's
+archgen renders an optional feature only when the spec uses it; a feature's
 template layer replaces this file with a class of its endpoints, which
 ``ApiService`` lists first (so it may also refine chat and completions).
 """

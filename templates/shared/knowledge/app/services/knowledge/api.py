@@ -8,36 +8,28 @@ answers with ``sources``; every other workflow goes through unchanged.
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from app.core.catalog_types import WorkflowInfo
-from app.schemas.chat import ChatBody, ChatMessage, ChatResponse, ChatUsage
+from app.models.knowledge import KnowledgeDocument
+from app.schemas.chat import ChatBody, ChatMessage, ChatResponse
 from app.schemas.knowledge import (
     Document,
     DocumentList,
     KnowledgeUsage,
 )
 from app.schemas.openai import (
-    AssistantMessage,
     ChatCompletion,
     ChatCompletionRequest,
-    CompletionChoice,
     CompletionMessage,
-    CompletionUsage,
-    CompletionUsageDetails,
 )
-from app.models.knowledge import KnowledgeDocument
 from app.services.api.auth import Caller
 from app.services.api.calls import WORKFLOW_HEADER, OpenedStream, workflow_named
 from app.services.api.chat import ChatApi
 from app.services.api.completions import CompletionsApi
 from app.services.knowledge import catalog
 from app.services.knowledge.grounding import (
-    NO_SOURCES_FINISH,
-    NO_SOURCES_TEXT,
     Grounding,
     ground,
 )
@@ -47,8 +39,6 @@ from app.services.llm.pricing import (
     REQUEST_OVERHEAD_TOKENS,
     estimate_tokens,
 )
-
-NO_MODEL = "none"
 
 
 def document_out(document: KnowledgeDocument) -> Document:
@@ -126,13 +116,11 @@ class KnowledgeApi(ChatApi, CompletionsApi):
         collection = catalog.WORKFLOW_COLLECTIONS.get(workflow.name)
         if collection is None:
             return await super().chat(caller, body, headers, cache)
+        self._prepare_chat(caller, body, headers, cache)  # bad requests fail before retrieval
         texts = [m.content for m in body.messages or []] + ([body.input] if body.input else [])
         grounding = await self._grounding(
             caller, workflow, collection, texts, body.max_output_tokens
         )
-        if not grounding.sources:
-            self._prepare_chat(caller, body, headers, cache)  # the same 4xx as a real call
-            return self._unanswered_chat(caller, workflow)
         messages = [ChatMessage(role="system", content=grounding.message), *(body.messages or [])]
         grounded = body.model_copy(update={"messages": messages})
         response = await super().chat(caller, grounded, headers, cache)
@@ -141,11 +129,12 @@ class KnowledgeApi(ChatApi, CompletionsApi):
     async def open_chat_stream(
         self, caller: Caller, body: ChatBody, headers: Mapping[str, str], cache: str | None = None
     ) -> OpenedStream:
-        """A streamed run, grounded like ``chat`` (the sources go to the model; a stream
-        with no relevant passage still calls it, told to say it has no sources)."""
+        """A streamed run, grounded like ``chat`` (the passages go to the model; the
+        stream's events are the usual ones, without ``sources``)."""
         workflow = workflow_named(body.workflow)
         collection = catalog.WORKFLOW_COLLECTIONS.get(workflow.name)
         if collection is not None:
+            self._prepare_chat(caller, body, headers, cache)  # bad requests fail first
             texts = [m.content for m in body.messages or []] + ([body.input] if body.input else [])
             grounding = await self._grounding(
                 caller, workflow, collection, texts, body.max_output_tokens
@@ -169,18 +158,36 @@ class KnowledgeApi(ChatApi, CompletionsApi):
         collection = catalog.WORKFLOW_COLLECTIONS.get(workflow.name)
         if collection is None:
             return await super().completion(caller, body, headers, cache)
+        # Bad requests fail before retrieval, naming the fields as the client sent them.
+        self._prepare_completion(caller, body, headers, cache)
         texts = [m.text() for m in body.messages]
         wanted = body.max_completion_tokens or body.max_tokens
         grounding = await self._grounding(caller, workflow, collection, texts, wanted)
-        if not grounding.sources:
-            self._prepare_completion(caller, body, headers, cache)  # the same 4xx
-            return _unanswered_completion(body.model)
         system = CompletionMessage(role="system", content=grounding.message)
         grounded = body.model_copy(update={"messages": [system, *body.messages]})
         response = await super().completion(caller, grounded, headers, cache)
         return ChatCompletion.model_validate(
             {**response.model_dump(), "sources": _sources(grounding)}
         )
+
+    async def open_completion_stream(
+        self,
+        caller: Caller,
+        body: ChatCompletionRequest,
+        headers: Mapping[str, str],
+        cache: str | None = None,
+    ) -> OpenedStream:
+        """A streamed completion, grounded like ``completion`` (chunks carry no sources)."""
+        workflow = self._completion_workflow(body, headers)
+        collection = catalog.WORKFLOW_COLLECTIONS.get(workflow.name)
+        if collection is not None:
+            self._prepare_completion(caller, body, headers, cache)  # bad requests fail first
+            wanted = body.max_completion_tokens or body.max_tokens
+            texts = [m.text() for m in body.messages]
+            grounding = await self._grounding(caller, workflow, collection, texts, wanted)
+            system = CompletionMessage(role="system", content=grounding.message)
+            body = body.model_copy(update={"messages": [system, *body.messages]})
+        return await super().open_completion_stream(caller, body, headers, cache)
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -208,48 +215,8 @@ class KnowledgeApi(ChatApi, CompletionsApi):
         taken += sum(estimate_tokens(t) + MESSAGE_OVERHEAD_TOKENS for t in texts)
         return ground(retrieved, workflow.max_context_tokens - output - taken)
 
-    @staticmethod
-    def _unanswered_chat(caller: Caller, workflow: WorkflowInfo) -> ChatResponse:
-        """No relevant passage: say so, without calling (or charging for) a model."""
-        response = ChatResponse(
-            id=str(uuid.uuid4()),
-            workflow=workflow.name,
-            model=NO_MODEL,
-            provider=NO_MODEL,
-            text=NO_SOURCES_TEXT,
-            finish_reason=NO_SOURCES_FINISH,
-            usage=ChatUsage(
-                input_tokens=0,
-                output_tokens=0,
-                cached_input_tokens=0,
-                unit=workflow.unit,
-                units=0,
-                cost_usd="0" if caller.is_owner else None,
-            ),
-            warnings=list(dict.fromkeys(caller.meta.warnings)),
-        )
-        return ChatResponse.model_validate({**response.model_dump(), "sources": []})
-
 
 def _sources(grounding: Grounding) -> list[dict[str, Any]]:
     # An extra field of the response (ChatResponse and ChatCompletion allow extras),
     # shaped as GroundedChatResponse documents it.
     return [source.model_dump() for source in grounding.sources]
-
-
-def _unanswered_completion(model: str) -> ChatCompletion:
-    completion = ChatCompletion(
-        id=f"chatcmpl-{uuid.uuid4().hex}",
-        created=int(time.time()),
-        model=model,
-        choices=[
-            CompletionChoice(message=AssistantMessage(content=NO_SOURCES_TEXT), finish_reason="stop")
-        ],
-        usage=CompletionUsage(
-            prompt_tokens=0,
-            completion_tokens=0,
-            total_tokens=0,
-            prompt_tokens_details=CompletionUsageDetails(cached_tokens=0),
-        ),
-    )
-    return ChatCompletion.model_validate({**completion.model_dump(), "sources": []})

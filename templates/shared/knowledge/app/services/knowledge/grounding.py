@@ -14,13 +14,13 @@ from app.services.knowledge.store import Passage, Retrieved
 from app.services.llm.pricing import MESSAGE_OVERHEAD_TOKENS, estimate_tokens
 
 SNIPPET_CHARS = 240
-# What a grounded answer says when no passage is relevant: no model is called (and
-# nothing is charged), because a model without sources would guess.
-NO_SOURCES_TEXT = (
-    "I could not find anything about this in the documents of this workspace, so I "
-    "cannot answer it from them. Try other words, or add a document that covers it."
+# What the model is told when no passage is relevant (or none fits the context limit):
+# say so, rather than answer from general knowledge. The call is still made, metered,
+# rate-limited and cached like every call (docs/knowledge.md says why).
+NO_SOURCES_INSTRUCTION = (
+    "No passage of the customer's documents matches this request. Say that their "
+    "documents do not answer it, and do not answer from general knowledge."
 )
-NO_SOURCES_FINISH = "no_sources"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +44,13 @@ def _block(number: int, passage: Passage) -> str:
 
 
 def ground(retrieved: Retrieved, budget_tokens: int) -> Grounding:
-    """The passages (best first) that fit ``budget_tokens``; none may fit."""
+    """The passages (best first) that fit ``budget_tokens``; none may fit, and then the
+    message tells the model it has no sources."""
+    # The version is in the message, so in every cache key made from it.
+    about = f"the {retrieved.collection} collection (version {retrieved.version})"
     header = (
-        f"Sources from the {retrieved.collection} collection (version {retrieved.version}). "
-        "Answer only from them and cite them as [1], [2]; if they do not answer the "
-        "question, say so."
+        f"Sources from {about}. Answer only from them and cite them as [1], [2]; if they "
+        "do not answer the question, say so."
     )
     used = estimate_tokens(header) + MESSAGE_OVERHEAD_TOKENS
     blocks: list[str] = []
@@ -68,4 +70,6 @@ def ground(retrieved: Retrieved, budget_tokens: int) -> Grounding:
                 snippet=snippet(passage.text),
             )
         )
+    if not sources:
+        return Grounding(f"Searched {about}. {NO_SOURCES_INSTRUCTION}", ())
     return Grounding("\n\n".join([header, *blocks]), tuple(sources))

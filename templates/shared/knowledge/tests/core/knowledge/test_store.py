@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 
 from app.core.catalog import TIERS
 from app.models import Workspace
@@ -207,7 +207,7 @@ async def test_deleting_the_workspace_deletes_its_knowledge_and_index(
         )
     assert ids
     async with db.system() as session:
-        await session.execute(Workspace.__table__.delete().where(Workspace.id == workspace))
+        await session.execute(delete(Workspace).where(Workspace.id == workspace))
     async with db.system() as session:
         for model in (KnowledgeDocument, KnowledgeChunk):
             count = await session.scalar(
