@@ -23,8 +23,8 @@ target_metadata = Base.metadata
 
 
 def include_name(name: str | None, type_: str, _parents: object) -> bool:
-    """Autogenerate leaves alone the tables only migrations describe (full-text indexes)."""
-    return not (type_ == "table" and name is not None and is_unmanaged(name))
+    """Autogenerate leaves alone what only migrations describe (full-text indexes)."""
+    return not (type_ in ("table", "index") and name is not None and is_unmanaged(name))
 
 
 def database_url() -> str:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 # Table -> the column the row-level security policy checks.
 FEATURE_TENANT_TABLES: dict[str, str] = {}
-# Tables (and their name_* shadow tables) that migrations own outside the models.
-UNMANAGED_TABLES: tuple[str, ...] = ()
+# Tables (with their name_* shadow tables) and indexes that migrations own outside
+# the models (full-text indexes the models cannot describe).
+UNMANAGED: tuple[str, ...] = ()
 
 
-def is_unmanaged(table: str) -> bool:
-    """Whether ``table`` belongs to the migrations only (autogenerate leaves it alone)."""
-    return any(table == name or table.startswith(f"{name}_") for name in UNMANAGED_TABLES)
+def is_unmanaged(name: str) -> bool:
+    """Whether the table or index ``name`` belongs to the migrations only (autogenerate
+    leaves it alone)."""
+    return any(name == owned or name.startswith(f"{owned}_") for owned in UNMANAGED)

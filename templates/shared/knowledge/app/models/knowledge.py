@@ -19,6 +19,8 @@ from app.models.base import Base, new_id, utcnow
 
 # The SQLite FTS5 table over knowledge_chunks.text (rowid = knowledge_chunks.id).
 CHUNK_INDEX_TABLE = "knowledge_chunks_fts"
+# The PostgreSQL GIN index over to_tsvector(TEXT_SEARCH_CONFIG, knowledge_chunks.text).
+CHUNK_SEARCH_INDEX = "ix_knowledge_chunks_search"
 # PostgreSQL's text search configuration for the index and the queries (stemming).
 TEXT_SEARCH_CONFIG = "english"
 

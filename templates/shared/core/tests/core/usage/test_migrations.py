@@ -74,8 +74,8 @@ def test_db_sweep_runs_from_the_command_line(usage_database_url: str) -> None:
 
 
 def _managed(name: str | None, type_: str, _parents: object) -> bool:
-    # Full-text index tables (and their shadow tables) exist only in the migrations.
-    return not (type_ == "table" and name is not None and is_unmanaged(name))
+    # Full-text index tables and indexes exist only in the migrations.
+    return not (type_ in ("table", "index") and name is not None and is_unmanaged(name))
 
 
 def _tables(url: str) -> list[str]:

@@ -26,6 +26,7 @@ depends_on: str | Sequence[str] | None = "0002"
 # Frozen copies of the model's names: a migration keeps doing what it did when written.
 TENANT_TABLES = ("knowledge_collections", "knowledge_documents", "knowledge_chunks")
 CHUNK_INDEX_TABLE = "knowledge_chunks_fts"
+CHUNK_SEARCH_INDEX = "ix_knowledge_chunks_search"
 TEXT_SEARCH_CONFIG = "english"
 
 
@@ -125,7 +126,7 @@ def _sqlite_index() -> None:
 def _postgres_index_and_security() -> None:
     """A GIN index over the chunks' tsvector, and forced row-level security."""
     op.execute(
-        "CREATE INDEX ix_knowledge_chunks_search ON knowledge_chunks "
+        f"CREATE INDEX {CHUNK_SEARCH_INDEX} ON knowledge_chunks "
         f"USING gin (to_tsvector('{TEXT_SEARCH_CONFIG}', text))"
     )
     from app.models.base import TENANT_ROLE
