@@ -1,4 +1,8 @@
-"""Knowledge: documents in a collection, and the sources a grounded answer cites."""
+"""Knowledge: documents in a collection, and the sources a grounded answer cites.
+
+A grounded ``ChatResponse`` or ``ChatCompletion`` carries ``sources``, a list of
+``Source``, as an extra field (both response models allow extra fields).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,6 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.chat import ChatResponse
-from app.schemas.openai import ChatCompletion
 
 
 class Source(BaseModel):
@@ -51,17 +53,3 @@ class DocumentList(BaseModel):
     object: Literal["list"] = "list"
     data: list[Document]
     usage: KnowledgeUsage
-
-
-class GroundedChatResponse(ChatResponse):
-    """``POST /v1/chat`` for a workflow with a collection: the answer and its sources
-    (empty when nothing relevant was found: then the answer says so, and no model is called)."""
-
-    sources: list[Source]
-
-
-class GroundedChatCompletion(ChatCompletion):
-    """``POST /v1/chat/completions`` for a workflow with a collection: ``sources`` is an
-    extra field OpenAI clients ignore."""
-
-    sources: list[Source]

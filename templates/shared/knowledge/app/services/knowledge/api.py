@@ -217,6 +217,5 @@ class KnowledgeApi(ChatApi, CompletionsApi):
 
 
 def _sources(grounding: Grounding) -> list[dict[str, Any]]:
-    # An extra field of the response (ChatResponse and ChatCompletion allow extras),
-    # shaped as GroundedChatResponse documents it.
+    # An extra field of the response (ChatResponse and ChatCompletion allow extras).
     return [source.model_dump() for source in grounding.sources]
