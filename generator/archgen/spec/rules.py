@@ -460,8 +460,8 @@ def _knowledge(view: SpecView) -> list[Finding]:
         if isinstance(collections, list)
         else None
     )
-    complete = names is not None and isinstance(collections, list) and len(names) == len(
-        collections
+    complete = (
+        names is not None and isinstance(collections, list) and len(names) == len(collections)
     )
     for entry in view.workflows:
         wanted = entry.raw.get("collection")
