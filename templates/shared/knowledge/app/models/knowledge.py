@@ -64,9 +64,7 @@ class KnowledgeChunk(Base):
 
     __tablename__ = "knowledge_chunks"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["document_id"], ["knowledge_documents.id"], ondelete="CASCADE"
-        ),
+        ForeignKeyConstraint(["document_id"], ["knowledge_documents.id"], ondelete="CASCADE"),
         Index(None, "workspace_id", "collection"),
         Index(None, "document_id"),
     )

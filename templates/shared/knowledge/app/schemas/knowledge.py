@@ -12,7 +12,6 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 
-
 class Source(BaseModel):
     """A passage an answer was given from: cite it as [n], n its place in ``sources``."""
 

@@ -160,7 +160,9 @@ def test_a_deleted_document_stops_answering_even_from_the_cache(
     assert response.status_code == 204, response.text
     gone = _ask(client, headers, question)
     assert gone["sources"] == [] and gone["cached"] is False
-    assert document["id"] not in [d["id"] for d in client.get(DOCUMENTS, headers=headers).json()["data"]]
+    assert document["id"] not in [
+        d["id"] for d in client.get(DOCUMENTS, headers=headers).json()["data"]
+    ]
 
     # The same file again is a new version of the collection: no old cached answer.
     again = _upload(client, headers, *upload).json()

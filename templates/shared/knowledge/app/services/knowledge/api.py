@@ -124,7 +124,9 @@ class KnowledgeApi(ChatApi, CompletionsApi):
         messages = [ChatMessage(role="system", content=grounding.message), *(body.messages or [])]
         grounded = body.model_copy(update={"messages": messages})
         response = await super().chat(caller, grounded, headers, cache)
-        return ChatResponse.model_validate({**response.model_dump(), "sources": _sources(grounding)})
+        return ChatResponse.model_validate(
+            {**response.model_dump(), "sources": _sources(grounding)}
+        )
 
     async def open_chat_stream(
         self, caller: Caller, body: ChatBody, headers: Mapping[str, str], cache: str | None = None

@@ -48,8 +48,7 @@ def missing_file() -> ApiError:
         [
             {
                 "loc": ("file",),
-                "msg": "Field required: send the document as the multipart/form-data "
-                "field 'file'",
+                "msg": "Field required: send the document as the multipart/form-data field 'file'",
                 "type": "missing",
             }
         ]

@@ -13,7 +13,6 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-
 from typing import Any
 
 from sqlalchemy import ColumnClause, func, literal_column, select, table, text
@@ -78,7 +77,9 @@ def require_collection(name: str) -> tuple[str, ...]:
     if formats is None:
         known = ", ".join(sorted(catalog.COLLECTIONS))
         raise not_found(
-            "unknown_collection", f"Unknown collection {name!r}; known: {known}.", param="collection"
+            "unknown_collection",
+            f"Unknown collection {name!r}; known: {known}.",
+            param="collection",
         )
     return formats
 
@@ -288,7 +289,9 @@ class KnowledgeStore:
     @staticmethod
     async def _bump(session: AsyncSession, workspace_id: uuid.UUID, collection: str) -> None:
         """A new collection version: answers cached before this change never match again."""
-        row = await session.get(KnowledgeCollection, (workspace_id, collection), with_for_update=True)
+        row = await session.get(
+            KnowledgeCollection, (workspace_id, collection), with_for_update=True
+        )
         if row is None:
             session.add(
                 KnowledgeCollection(

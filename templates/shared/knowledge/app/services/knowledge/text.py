@@ -14,15 +14,16 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # At most this many distinct words of a question are searched for.
 MAX_QUERY_TERMS = 32
 # Words too common to say what a question is about.
-STOP_WORDS = frozenset(
-    """a about above after again all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers him his how i if in into is it its itself
-    just me more most my no nor not now of off on once only or other our ours out over own
-    same she should so some such than that the their theirs them then there these they this
-    those through to too under until up very was we were what when where which while who
-    whom why will with would you your yours""".split()
-)
+_STOP_WORDS_TEXT = """
+a about above after again all am an and any are as at be because been before being below
+between both but by can could did do does doing down during each few for from further had
+has have having he her here hers him his how i if in into is it its itself just me more most
+my no nor not now of off on once only or other our ours out over own same she should so some
+such than that the their theirs them then there these they this those through to too under
+until up very was we were what when where which while who whom why will with would you your
+yours
+"""
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 
 
 @dataclass(frozen=True, slots=True)

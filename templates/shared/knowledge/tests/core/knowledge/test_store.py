@@ -27,9 +27,7 @@ def _accepts(format_: str) -> bool:
 
 
 async def _add(store: KnowledgeStore, workspace: uuid.UUID, data: bytes, name: str) -> str:
-    document = await store.add(
-        workspace, TIER, COLLECTION, data, filename=name, content_type=None
-    )
+    document = await store.add(workspace, TIER, COLLECTION, data, filename=name, content_type=None)
     return str(document.id)
 
 
@@ -54,7 +52,11 @@ async def test_a_pdf_is_indexed_page_by_page_and_the_right_page_answers(
         "ready",
     )
     for page, question in enumerate(
-        ["How long is the warranty?", "How often should I run descaling?", "How to clean the milk frother?"],
+        [
+            "How long is the warranty?",
+            "How often should I run descaling?",
+            "How to clean the milk frother?",
+        ],
         start=1,
     ):
         retrieved = await store.retrieve(workspace, COLLECTION, question)
@@ -89,7 +91,11 @@ async def test_another_workspace_never_retrieves_or_sees_the_text(
 @pytest.mark.parametrize(
     ("name", "data", "format_"),
     [
-        ("faq.md", b"# Returns\n\nReturns are accepted within **30 days** of delivery.", "markdown"),
+        (
+            "faq.md",
+            b"# Returns\n\nReturns are accepted within **30 days** of delivery.",
+            "markdown",
+        ),
         (
             "faq.html",
             b"<html><head><script>var returns = 1;</script></head><body><h1>Returns</h1>"
@@ -123,7 +129,9 @@ async def test_an_unknown_format_is_refused_with_415(
     assert refused.value.code == "unsupported_document_format"
 
 
-@pytest.mark.parametrize("data", [corrupt_pdf(), encrypted_pdf(*PAGES)], ids=["corrupt", "encrypted"])
+@pytest.mark.parametrize(
+    "data", [corrupt_pdf(), encrypted_pdf(*PAGES)], ids=["corrupt", "encrypted"]
+)
 async def test_corrupt_and_encrypted_pdfs_are_refused_and_leave_nothing(
     store: KnowledgeStore, db: TenantDatabase, workspace: uuid.UUID, data: bytes
 ) -> None:

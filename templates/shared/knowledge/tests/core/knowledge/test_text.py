@@ -42,4 +42,6 @@ def test_formats_are_detected_from_content_then_name_then_media_type() -> None:
 def test_html_and_markdown_keep_only_their_words() -> None:
     html = "<style>p{}</style><p>Hello&nbsp;<b>world</b></p><script>x()</script>"
     assert html_text(html) == "Hello world"
-    assert markdown_text("## Title\n\n* **bold** [link](http://x) `code`") == "Title\n\nbold link code"
+    assert (
+        markdown_text("## Title\n\n* **bold** [link](http://x) `code`") == "Title\n\nbold link code"
+    )
