@@ -54,3 +54,9 @@ async def shield(call: Call[T]) -> T:
     _shielded.add(task)
     task.add_done_callback(_shielded.discard)
     return await asyncio.shield(task)
+
+
+async def blocking(work: Callable[[], T]) -> T:
+    """Run CPU-bound or blocking ``work`` (parsing a PDF) in a worker thread, so the
+    event loop keeps serving other requests meanwhile."""
+    return await asyncio.to_thread(work)
