@@ -25,6 +25,7 @@ from archgen.render.flavour import FASTAPI
 from archgen.render.layers import layers_for
 from archgen.render.pipeline import TEMPLATE_SUFFIX, layer_files
 from archgen.resources import blueprints_dir
+from archgen.spec.loader import load_spec
 
 DEFAULT_OUT = Path("build/dev")
 
@@ -38,10 +39,10 @@ class DevTree:
     generated: list[str]
 
 
-def _sources() -> dict[str, Path]:
+def _sources(*, knowledge: bool = False) -> dict[str, Path]:
     """Output path -> the plain template file that produces it (later layers win)."""
     sources: dict[str, Path] = {}
-    for layer in layers_for(FASTAPI):
+    for layer in layers_for(FASTAPI, knowledge=knowledge):
         for rel in layer_files(layer):
             if not rel.name.endswith(TEMPLATE_SUFFIX):
                 sources[rel.as_posix()] = layer.path / rel
@@ -51,7 +52,8 @@ def _sources() -> dict[str, Path]:
 def link_dev(out: Path = DEFAULT_OUT, *, blueprint: str = "ai-saas") -> DevTree:
     """Render ``blueprint`` (FastAPI) into ``out``, replacing it, linked back to templates."""
     project = generate(blueprints_dir() / f"{blueprint}.yaml", framework=FASTAPI.framework).project
-    sources = _sources()
+    spec = load_spec(blueprints_dir() / f"{blueprint}.yaml")
+    sources = _sources(knowledge=spec.knowledge is not None)
     if out.is_symlink() or out.is_file():
         out.unlink()
     elif out.exists():

@@ -35,9 +35,9 @@ def archgen_environment() -> dict[str, Requirement]:
 def test_every_generated_dependency_is_in_archgens_test_extra(framework: Framework) -> None:
     ours = archgen_environment()
     missing, older = [], []
-    for line in dependencies.runtime_dependencies(framework) + dependencies.test_dependencies(
-        framework
-    ):
+    for line in dependencies.runtime_dependencies(
+        framework, knowledge=True
+    ) + dependencies.test_dependencies(framework):
         generated = Requirement(line)
         name = canonicalize_name(generated.name)
         if name == "greenlet":  # comes with sqlalchemy[asyncio]

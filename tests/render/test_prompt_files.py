@@ -59,7 +59,7 @@ def test_front_matter_is_valid_yaml_whatever_the_names() -> None:
     meta = _front_matter(text)
     assert set(meta) == {"description", "variables"}
     assert meta["variables"] == []
-    assert 'Acme "AI": Summaries: fast.' in text
+    assert 'Acme "AI".' in text and "Summaries" not in text
     assert "${" not in text.split("\n---\n", 1)[1]  # no placeholders: no variables to pass
 
 
@@ -103,3 +103,19 @@ def test_rendered_projects_carry_the_catalogue(project: RenderedProject) -> None
         text = project.files[f"app/prompts/{name}/v1.md"].decode()
         assert lock["prompts"][name]["v1"] == content_sha256(text)
     assert set(tomllib.loads(project.files[EXPERIMENTS_FILE].decode())) == prompts
+
+
+def test_the_product_description_is_not_pasted_into_the_system_prompt() -> None:
+    files = prompt_files(_context(("summarize", "summarize", "summary")))
+    text = files["app/prompts/summarize/v1.md"]
+    assert "Summaries: fast." not in text
+    assert 'You are the assistant behind Acme "AI".' in text
+
+
+def test_a_workflow_with_a_collection_is_told_to_answer_from_its_sources() -> None:
+    context = _context(("ask", "ask", "answer"), ("triage", "triage", "ticket"))
+    context.workflows[0]["collection"] = "docs"
+    files = prompt_files(context)
+    assert "numbered sources" in files["app/prompts/ask/v1.md"]
+    assert "say so instead of guessing" in files["app/prompts/ask/v1.md"]
+    assert "numbered sources" not in files["app/prompts/triage/v1.md"]

@@ -10,8 +10,14 @@ import pytest
 from archgen.render.unasync import RuleUsage, to_sync
 from archgen.resources import templates_dir
 
-CORE = templates_dir() / "shared" / "core"
-CORE_PY = sorted(p for p in CORE.rglob("*.py") if "__pycache__" not in p.parts)
+CORE = templates_dir() / "shared"
+# The core layer and the feature layers written async once (shared/knowledge).
+CORE_PY = sorted(
+    p
+    for layer in ("core", "knowledge")
+    for p in (CORE / layer).rglob("*.py")
+    if "__pycache__" not in p.parts
+)
 
 
 def test_drops_async_await_and_renames_library_names() -> None:

@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from archgen import __version__
+from archgen.render.dependencies import runtime_dependencies
 from archgen.render.escape import makefile_comment, markdown_inline, python_str, toml_str
 from archgen.render.flavour import Flavour, flavour_of
 from archgen.spec import price_table_version
@@ -96,6 +97,8 @@ class RenderContext:
         as they are; derived fields override them.
         """
         flavour = self.flavour.to_template_data()
+        if self.spec.get("knowledge") is not None:
+            flavour["dependencies"] = runtime_dependencies(self.framework, knowledge=True)
         return {
             **self.spec,
             "product": dict(self.product),

@@ -35,6 +35,18 @@ _FLAVOUR = {
     },
 }
 
+# Only when the spec has a `knowledge` section (documents, retrieval, citations).
+_KNOWLEDGE = {
+    "pypdf": "pypdf>=5.0",  # PDF text per page; refuses encrypted files it cannot open
+}
+
+_KNOWLEDGE_FLAVOUR = {
+    Framework.fastapi: {
+        "python-multipart": "python-multipart>=0.0.9",  # FastAPI's multipart form parser
+    },
+    Framework.flask: {},  # werkzeug parses multipart itself
+}
+
 _TEST_COMMON = {
     "pytest": "pytest>=8.2",
     "ruff": "ruff>=0.6",
@@ -60,9 +72,10 @@ _TEST_FLAVOUR = {
 }
 
 
-def runtime_dependencies(framework: Framework) -> list[str]:
+def runtime_dependencies(framework: Framework, *, knowledge: bool = False) -> list[str]:
     """What the generated project needs to run, as PEP 508 requirements."""
-    return sorted({**_COMMON, **_FLAVOUR[framework]}.values())
+    extra = {**_KNOWLEDGE, **_KNOWLEDGE_FLAVOUR[framework]} if knowledge else {}
+    return sorted({**_COMMON, **_FLAVOUR[framework], **extra}.values())
 
 
 def test_dependencies(framework: Framework) -> list[str]:

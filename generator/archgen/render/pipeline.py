@@ -178,7 +178,7 @@ def render_context(
 ) -> RenderedProject:
     """Render a built ``context``; ``spec_text`` is kept as the project's ``archgen.yaml``."""
     flavour = context.flavour
-    layers = layers_for(flavour)
+    layers = layers_for(flavour, knowledge=context.spec.get("knowledge") is not None)
     with tempfile.TemporaryDirectory(prefix="archgen-render-") as tmp:
         project = Path(tmp) / "project"
         project.mkdir()

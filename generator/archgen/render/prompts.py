@@ -60,12 +60,24 @@ def _v1(name: str, workflows: list[Mapping[str, Any]], product: Mapping[str, Any
     names = ", ".join(w["name"] for w in workflows)
     units = sorted({w["unit"] for w in workflows})
     unit = units[0] if len(units) == 1 else " or ".join(units)
-    about = product["name"] + (f": {product['description']}" if product.get("description") else "")
+    # Only the name: the product description is marketing copy for buyers ("prepaid
+    # credits, no surprise bills"), not an instruction the model should act on.
     # Spec text in the body is literal: "${x}" in a product name is not a placeholder.
-    about = prompt_text(about)
+    about = prompt_text(product["name"])
     # JSON strings are valid YAML scalars: safe for any product or workflow name.
     plural = "s" if len(workflows) > 1 else ""
     description = json.dumps(f"Starting instructions for the {names} workflow{plural}.")
+    if any(w.get("collection") for w in workflows):
+        work_from = (
+            "Answer only from the numbered sources given with the request (passages from\n"
+            "the customer's own documents) and cite them as [1], [2]. When the sources do\n"
+            "not contain the answer, say so instead of guessing.\n"
+        )
+    else:
+        work_from = (
+            "Work only from the user's input;\n"
+            "when it is not enough to do the task, say what is missing instead of guessing.\n"
+        )
     return (
         "---\n"
         f"# Prompt {name}, version 1, written by archgen. Published versions are immutable\n"
@@ -76,10 +88,9 @@ def _v1(name: str, workflows: list[Mapping[str, Any]], product: Mapping[str, Any
         f"description: {description}\n"
         "variables: []\n"
         "---\n"
-        f"You are the assistant behind {about}\n"
+        f"You are the assistant behind {about}.\n"
         "\n"
-        f"Each request you answer produces one {unit}. Work only from the user's input;\n"
-        "when it is not enough to do the task, say what is missing instead of guessing.\n"
+        f"Each request you answer produces one {unit}. {work_from}"
         "Be accurate and concise, and answer in the language of the input.\n"
     )
 

@@ -258,6 +258,98 @@ class Workflow(_Strict):
     soft_daily_cost: PositiveMoney | None = None
     prompt: Identifier
     cache: bool = True
+    collection: Identifier | None = Field(
+        default=None,
+        description="The knowledge collection this workflow answers from (retrieval and "
+        "cited sources); it must be one of knowledge.collections.",
+    )
+
+
+class DocumentFormat(StrEnum):
+    pdf = "pdf"
+    markdown = "markdown"
+    html = "html"
+    text = "text"
+
+
+class Collection(_Strict):
+    """A named set of documents a workspace uploads (e.g. ``docs``, ``help_center``)."""
+
+    name: Identifier
+    formats: Annotated[list[DocumentFormat], Field(min_length=1)] = Field(
+        default_factory=lambda: list(DocumentFormat),
+        description="The document formats uploads may have: pdf, markdown, html, text.",
+    )
+
+    @field_validator("formats")
+    @classmethod
+    def _distinct(cls, value: list[DocumentFormat]) -> list[DocumentFormat]:
+        if len(set(value)) != len(value):
+            raise ValueError("formats must not repeat")
+        return value
+
+
+class KnowledgeLimits(_Strict):
+    """What one workspace of a tier may store, over all its collections."""
+
+    documents: Annotated[int, Field(gt=0, le=1_000_000)] = Field(
+        default=100, description="Documents stored at once."
+    )
+    total_bytes: Annotated[int, Field(gt=0, le=10**12)] = Field(
+        default=50_000_000, description="Bytes of uploaded files stored at once."
+    )
+    pages_per_file: Annotated[int, Field(gt=0, le=100_000)] = Field(
+        default=500, description="Pages of one PDF (other formats count as one page)."
+    )
+
+
+class Chunking(_Strict):
+    """How documents are split for retrieval, in characters."""
+
+    size: Annotated[int, Field(ge=200, le=20_000)] = 1200
+    overlap: Annotated[int, Field(ge=0, le=10_000)] = 200
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> Chunking:
+        if self.overlap >= self.size // 2:
+            raise ValueError("overlap must be less than half of size")
+        return self
+
+
+class Retrieval(_Strict):
+    """How many chunks a question retrieves, and how relevant they must be."""
+
+    top_k: Annotated[int, Field(gt=0, le=50)] = 5
+    min_score: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=0.3,
+        description="The share of the question's words a chunk must contain (0 to 1); "
+        "below it a chunk does not count as a source.",
+    )
+
+
+class Knowledge(_Strict):
+    """Per-workspace documents, indexed with the database's full-text search."""
+
+    collections: Annotated[list[Collection], Field(min_length=1, max_length=50)]
+    limits: dict[str, KnowledgeLimits] = Field(
+        default_factory=dict,
+        description="Per tier name; a tier not listed gets the defaults "
+        "(100 documents, 50 MB, 500 pages per file).",
+    )
+    chunking: Chunking = Field(default_factory=Chunking)
+    retrieval: Retrieval = Field(default_factory=Retrieval)
+
+    @field_validator("collections")
+    @classmethod
+    def _unique_names(cls, value: list[Collection]) -> list[Collection]:
+        names = [c.name for c in value]
+        if len(set(names)) != len(names):
+            raise ValueError("collection names must be unique")
+        return value
+
+    def limits_for(self, tier: str) -> KnowledgeLimits:
+        """The limits of ``tier`` (the defaults when the spec lists none)."""
+        return self.limits.get(tier) or KnowledgeLimits()
 
 
 class Billing(_Strict):
@@ -378,6 +470,11 @@ class ProductSpec(_Strict):
     privacy: Privacy = Field(default_factory=Privacy)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     tco: TcoAssumptions = Field(default_factory=TcoAssumptions)
+    knowledge: Knowledge | None = Field(
+        default=None,
+        description="Documents each workspace uploads and workflows answer from, with "
+        "citations. Absent: the project has no knowledge endpoints or tables.",
+    )
 
     def model_by_id(self, model_id: str) -> Model:
         """The model named ``model_id`` (the spec is validated, so it exists)."""

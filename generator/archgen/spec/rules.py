@@ -52,6 +52,8 @@ class SpecView:
     workflows: list[Entry[Workflow]] = field(default_factory=list)
     tco: TcoAssumptions | None = None
     tco_raw: dict[str, Any] = field(default_factory=dict)
+    # The knowledge section as written (None when absent, {} when not a mapping).
+    knowledge_raw: dict[str, Any] | None = None
     # False when a section is not a list at all, or an item's id/name is unreadable:
     # then "unknown model" / "unknown tier" could be about the unreadable one.
     providers_listed: bool = True
@@ -83,6 +85,7 @@ class SpecView:
             workflows=entries(spec.workflows, "name"),
             tco=spec.tco,
             tco_raw=spec.tco.model_dump(),
+            knowledge_raw=spec.knowledge.model_dump(mode="json") if spec.knowledge else None,
         )
 
     @classmethod
@@ -104,10 +107,18 @@ class SpecView:
             workflows=_entries(data.get("workflows"), Workflow, "name"),
             tco=_validate(TcoAssumptions, tco_raw),
             tco_raw=tco_raw or {},
+            knowledge_raw=_knowledge_raw(data),
             providers_listed=bool(providers) and isinstance(data.get("providers"), list),
             model_ids_known=_names_known(data.get("models"), models),
             tier_names_known=_names_known(data.get("tiers"), tiers),
         )
+
+
+def _knowledge_raw(data: dict[str, Any]) -> dict[str, Any] | None:
+    if "knowledge" not in data or data["knowledge"] is None:
+        return None
+    raw = data["knowledge"]
+    return raw if isinstance(raw, dict) else {}
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -161,6 +172,7 @@ def check(view: SpecView) -> list[Finding]:
     findings += _unserved(view)
     findings += _workflows_runnable(view)
     findings += _tco(view)
+    findings += _knowledge(view)
     return findings
 
 
@@ -436,3 +448,52 @@ def _infra_bands(tco: TcoAssumptions) -> list[Finding]:
 
 def _names_known_in(entries: Sequence[Entry[Any]]) -> bool:
     return bool(entries) and all(e.name is not None for e in entries)
+
+
+def _knowledge(view: SpecView) -> list[Finding]:
+    """Workflows name collections that exist; per-tier limits name tiers that exist."""
+    out = []
+    raw = view.knowledge_raw
+    collections = raw.get("collections") if raw is not None else None
+    names = (
+        [c["name"] for c in collections if isinstance(c, dict) and isinstance(c.get("name"), str)]
+        if isinstance(collections, list)
+        else None
+    )
+    complete = (
+        names is not None and isinstance(collections, list) and len(names) == len(collections)
+    )
+    for entry in view.workflows:
+        wanted = entry.raw.get("collection")
+        if not isinstance(wanted, str):
+            continue
+        if raw is None:
+            out.append(
+                Finding(
+                    ("workflows", entry.index, "collection"),
+                    f"workflow '{entry.name}' names collection '{wanted}', but the spec has "
+                    "no knowledge section",
+                )
+            )
+        elif complete and names is not None and wanted not in names:
+            out.append(
+                Finding(
+                    ("workflows", entry.index, "collection"),
+                    f"unknown collection '{wanted}'{suggest(wanted, names)}; "
+                    f"collections: {_names(names)}",
+                )
+            )
+    limits = raw.get("limits") if raw is not None else None
+    if isinstance(limits, dict) and view.tier_names_known:
+        tiers = [e.name for e in view.tiers if e.name is not None]
+        for name in limits:
+            if name not in tiers:
+                out.append(
+                    Finding(
+                        ("knowledge", "limits", name),
+                        f"unknown tier '{name}' in knowledge.limits{suggest(str(name), tiers)}; "
+                        f"tiers: {_names(tiers)}",
+                        at_key=True,
+                    )
+                )
+    return out

@@ -18,6 +18,7 @@ from app.routers import billing, chat, credit, health, keys, llm_router, prompt_
 from app.routers import admin as admin_router
 from app.routers import metrics as metrics_router
 from app.routers import reports as reports_router
+from app.routers.features import ROUTERS as FEATURE_ROUTERS
 from app.services.api.runtime import RuntimeOptions, max_body_bytes, open_runtime
 from app.services.api.service import ApiService
 
@@ -62,6 +63,8 @@ def create_app(
         app.include_router(module.router)
     app.include_router(reports_router.router)
     app.include_router(admin_router.router)
+    for router in FEATURE_ROUTERS:  # the optional features' (app/routers/features.py)
+        app.include_router(router)
     return app
 
 

@@ -8,6 +8,7 @@ from app.blueprints.admin_bp import admin_bp
 from app.blueprints.billing_bp import billing_bp
 from app.blueprints.chat_bp import chat_bp
 from app.blueprints.credit_bp import credit_bp
+from app.blueprints.features import BLUEPRINTS as FEATURE_BLUEPRINTS
 from app.blueprints.health_bp import health_bp
 from app.blueprints.keys_bp import keys_bp
 from app.blueprints.llm_router_bp import llm_router_bp
@@ -55,5 +56,7 @@ def create_app(settings: Settings | None = None, *, options: RuntimeOptions | No
         reports_bp,
         admin_bp,
     ):
+        app.register_blueprint(blueprint)
+    for blueprint in FEATURE_BLUEPRINTS:  # the optional features' (app/blueprints/features.py)
         app.register_blueprint(blueprint)
     return app

@@ -62,3 +62,9 @@ async def settle_shielded(within: float) -> None:
     pending = [task for task in _shielded if not task.done()]
     if pending:
         await asyncio.wait(pending, timeout=within)
+
+
+async def blocking(work: Callable[[], T]) -> T:
+    """Run CPU-bound or blocking ``work`` (parsing a PDF) in a worker thread, so the
+    event loop keeps serving other requests meanwhile."""
+    return await asyncio.to_thread(work)

@@ -45,3 +45,9 @@ def gather(*calls: Call[T]) -> list[T]:
 def shield(call: Call[T]) -> T:
     """Run ``call`` (threads are not cancelled midway: nothing to shield from)."""
     return call()
+
+
+def blocking(work: Callable[[], T]) -> T:
+    """Run CPU-bound or blocking ``work`` (parsing a PDF): each request has its own
+    thread here, so it simply runs."""
+    return work()

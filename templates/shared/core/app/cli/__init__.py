@@ -16,12 +16,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.cli.features import FEATURE_GROUPS
 from app.core.config import get_settings
 from app.core.flavour import run
 from app.core.logging import configure_logging
 
 # Command groups, in the order `--help` lists them.
 GROUPS: tuple[str, ...] = ("db", "keys", "prompts", "workspaces", "credits", "report")
+GROUPS += FEATURE_GROUPS  # the optional features' groups (app/cli/features.py)
 
 DESCRIPTION = (
     "Operator commands for this app: the database, API keys, prompts, workspaces "

@@ -48,7 +48,7 @@ def register(subparsers: Any) -> None:
         "revision the database is then at, on stderr.",
     )
     upgrade.add_argument(
-        "revision", nargs="?", default="head", help="target revision (default: head)"
+        "revision", nargs="?", default="heads", help="target revision (default: heads)"
     )
     add(
         "current",

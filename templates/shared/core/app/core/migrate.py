@@ -37,13 +37,18 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at ``url`` up to ``revision`` (the latest by default)."""
+def upgrade(url: str, revision: str = "heads") -> None:
+    """Migrate the database at ``url`` up to ``revision`` (the latest by default).
+
+    "heads": the core chain and any feature branch (a feature's migrations form a
+    branch of their own, rendered only when the spec uses the feature).
+    """
     command.upgrade(alembic_config(url), revision)
 
 
 def current(url: str) -> str | None:
-    """The revision the database at ``url`` is at (None when never migrated)."""
+    """The revision the database at ``url`` is at (None when never migrated); with a
+    feature branch, every head, sorted and joined by commas."""
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
@@ -51,7 +56,8 @@ def current(url: str) -> str | None:
     engine = create_engine(sync_url(url), poolclass=NullPool)
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            heads = MigrationContext.configure(connection).get_current_heads()
+            return ",".join(sorted(heads)) or None
     finally:
         engine.dispose()
 

@@ -14,12 +14,17 @@ from sqlalchemy.pool import NullPool
 
 from app.core.config import get_settings
 from app.core.migrate import sync_url
-from app.models import Base
+from app.models import Base, is_unmanaged
 
 config = context.config
 if config.config_file_name:  # the alembic command line: log as alembic.ini says
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 target_metadata = Base.metadata
+
+
+def include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """Autogenerate leaves alone what only migrations describe (full-text indexes)."""
+    return not (type_ in ("table", "index") and name is not None and is_unmanaged(name))
 
 
 def database_url() -> str:
@@ -54,6 +59,7 @@ def run_migrations_online() -> None:
                 # SQLite alters tables by copying them; batch mode does that for us.
                 render_as_batch=connection.dialect.name == "sqlite",
                 compare_type=True,
+                include_name=include_name,
             )
             with context.begin_transaction():
                 context.run_migrations()

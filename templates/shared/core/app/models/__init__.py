@@ -7,6 +7,7 @@ forced row-level security (see ``TENANT_TABLES`` and the first migration).
 from app.models.accounts import ApiKey, Entitlement, User, Workspace
 from app.models.base import Base, Micros, utcnow
 from app.models.credits import CreditAccount, CreditEntryKind, CreditGrant, CreditLedgerEntry
+from app.models.features import FEATURE_TENANT_TABLES, UNMANAGED, is_unmanaged
 from app.models.usage import (
     BillingOutbox,
     CallOutcome,
@@ -35,10 +36,13 @@ TENANT_TABLES: dict[str, str] = {
             CreditLedgerEntry,
         )
     },
+    **FEATURE_TENANT_TABLES,
 }
 
 __all__ = [
     "TENANT_TABLES",
+    "UNMANAGED",
+    "is_unmanaged",
     "ApiKey",
     "Base",
     "BillingOutbox",

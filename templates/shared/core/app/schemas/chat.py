@@ -68,6 +68,9 @@ class ChatUsage(BaseModel):
 class ChatResponse(BaseModel):
     """A finished workflow run (``stream: false``)."""
 
+    # Optional features the spec turns on may add fields of their own.
+    model_config = ConfigDict(extra="allow")
+
     id: str = Field(description="The ledger row of this call.")
     object: Literal["chat.result"] = "chat.result"
     workflow: str

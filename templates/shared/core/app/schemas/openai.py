@@ -174,6 +174,10 @@ class CompletionChoice(BaseModel):
 class ChatCompletion(BaseModel):
     """A non-streamed completion."""
 
+    # Optional features the spec turns on may add fields of their own, which
+    # OpenAI clients ignore.
+    model_config = ConfigDict(extra="allow")
+
     id: str
     object: Literal["chat.completion"] = "chat.completion"
     created: int

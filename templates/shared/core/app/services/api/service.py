@@ -22,16 +22,21 @@ from app.services.api.completions import CompletionsApi
 from app.services.api.keys import KeysApi
 from app.services.api.observability import ObservabilityApi
 from app.services.api.reporting import ReportsApi
+from app.services.api.features import FeatureApis
 from app.services.usage.ratelimit import rate_key
 
 # The web layers import these from here.
 __all__ = ["ApiService", "OpenedStream", "Prepared", "warning_text"]
 
 
-class ApiService(ChatApi, CompletionsApi, AdminApi, KeysApi, ObservabilityApi, ReportsApi):
+class ApiService(
+    FeatureApis, ChatApi, CompletionsApi, AdminApi, KeysApi, ObservabilityApi, ReportsApi
+):
     """The HTTP API's behaviour, shared by the FastAPI and Flask apps: chat
     (``chat.py``), completions (``completions.py``) and account endpoints
-    (``admin.py``), key management (``keys.py``) over the shared steps of ``calls.py``."""
+    (``admin.py``), key management (``keys.py``), metrics (``observability.py``) and
+    reports (``reporting.py``) over the shared steps of ``calls.py``; optional features
+    the spec turns on come first (``features.py``)."""
 
     # -- who is calling ------------------------------------------------------------------
 

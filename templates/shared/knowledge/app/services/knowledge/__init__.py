@@ -1,0 +1,1 @@
+"""Per-workspace knowledge: upload, index, retrieve and cite (``store.KnowledgeStore``)."""
