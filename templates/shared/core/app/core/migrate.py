@@ -64,7 +64,19 @@ def current(url: str) -> str | None:
 
 @cache
 def heads() -> frozenset[str]:
-    """The latest revision(s) of this code's migrations (read once per process)."""
+    """The revision(s) a fully migrated database records (read once per process).
+
+    A feature branch that depends on a core revision absorbs it: Alembic then
+    records only the branch's head, so a head that another head depends on is left out.
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return frozenset(ScriptDirectory.from_config(config).get_heads())
+    script = ScriptDirectory.from_config(config)
+    tips = set(script.get_heads())
+    absorbed = {
+        rev.revision
+        for tip in tips
+        for rev in script.iterate_revisions(tip, "base")
+        if rev is not None and rev.revision != tip
+    }
+    return frozenset(tips - absorbed)
