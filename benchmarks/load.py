@@ -103,7 +103,8 @@ class Upstream(asyncio.Protocol):
             streamed = b'"stream": true' in body or b'"stream":true' in body
             self.transport.write(STREAM_RESPONSE if streamed else PLAIN_RESPONSE)
 async def main():
-    server = await asyncio.get_running_loop().create_server(Upstream, "127.0.0.1", int(sys.argv[1]), backlog=1024)
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(Upstream, "127.0.0.1", int(sys.argv[1]), backlog=1024)
     await server.serve_forever()
 asyncio.run(main())
 """
@@ -233,12 +234,22 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float) 
 
 @contextmanager
 def serving(
-    command: list[str], port: int, *, cwd: Path, env: dict[str, str], core: int | None,
-    log: Path, timeout: float = 60.0,
+    command: list[str],
+    port: int,
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    core: int | None,
+    log: Path,
+    timeout: float = 60.0,
 ) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as out:
         process = subprocess.Popen(
-            _pinned(command, core), cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+            _pinned(command, core),
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     try:
@@ -271,17 +282,38 @@ def _post(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def _wrk(url: str, headers: dict[str, str], connections: int, seconds: float, core: int | None,
-         workdir: Path) -> Phase:
+def _wrk(
+    url: str,
+    headers: dict[str, str],
+    connections: int,
+    seconds: float,
+    core: int | None,
+    workdir: Path,
+) -> Phase:
     script = workdir / "request.lua"
     lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(json.dumps(REQUEST))}"]
     lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
     script.write_text("\n".join(lines) + "\n")
     threads = min(connections, 2)
     done = subprocess.run(
-        _pinned(["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
-                 "--timeout", "10s", "-s", str(script), url], core),
-        capture_output=True, text=True, check=True,
+        _pinned(
+            [
+                "wrk",
+                f"-t{threads}",
+                f"-c{connections}",
+                f"-d{max(1, round(seconds))}s",
+                "--latency",
+                "--timeout",
+                "10s",
+                "-s",
+                str(script),
+                url,
+            ],
+            core,
+        ),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     out = done.stdout
     phase = Phase()
@@ -291,8 +323,9 @@ def _wrk(url: str, headers: dict[str, str], connections: int, seconds: float, co
         phase.seconds = float(match[2]) * scale
     if match := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
         phase.non_2xx = int(match[1])
-    if match := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                          out):
+    if match := re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    ):
         phase.errors = sum(int(g) for g in match.groups())
     if match := re.search(r"50%\s+([\d.]+)(us|ms|s)", out):
         phase.p50_ms = float(match[1]) * _UNITS[match[2]]
@@ -304,8 +337,9 @@ async def _client(url: str, headers: dict[str, str], connections: int, seconds: 
     host, port, path = re.fullmatch(r"http://([^:/]+):(\d+)(/.*)", url).groups()  # type: ignore[union-attr]
     body = json.dumps(REQUEST).encode()
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    raw = (f"POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-length: {len(body)}\r\n{head}\r\n"
-           ).encode() + body
+    raw = (
+        f"POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-length: {len(body)}\r\n{head}\r\n"
+    ).encode() + body
     phase, latencies = Phase(), []
     deadline = time.perf_counter() + seconds
 
@@ -341,8 +375,15 @@ async def _client(url: str, headers: dict[str, str], connections: int, seconds: 
     return phase
 
 
-def load(row: Row, pid: int, url: str, headers: dict[str, str], args: argparse.Namespace,
-         workdir: Path, count_ledger: object = None) -> None:
+def load(
+    row: Row,
+    pid: int,
+    url: str,
+    headers: dict[str, str],
+    args: argparse.Namespace,
+    workdir: Path,
+    count_ledger: object = None,
+) -> None:
     status, body = _post(url, headers)
     if status != 200:
         row.note = f"warm-up answered {status}: {body[:200]!r}"
@@ -358,8 +399,14 @@ def load(row: Row, pid: int, url: str, headers: dict[str, str], args: argparse.N
         row.ledger = count_ledger() - before_rows
 
 
-def drive(url: str, headers: dict[str, str], connections: int, seconds: float,
-          args: argparse.Namespace, workdir: Path) -> Phase:
+def drive(
+    url: str,
+    headers: dict[str, str],
+    connections: int,
+    seconds: float,
+    args: argparse.Namespace,
+    workdir: Path,
+) -> Phase:
     if shutil.which("wrk") and not args.asyncio_client:
         return _wrk(url, headers, connections, seconds, args.load_core, workdir)
     return asyncio.run(_client(url, headers, connections, seconds))
@@ -389,12 +436,16 @@ def bench_spec(workdir: Path) -> Path:
 
 def app_env(database_url: str, redis_url: str | None, upstream: str) -> dict[str, str]:
     env = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if not key.endswith(("_API_KEY", "_API_KEYS", "_BASE_URL")) and key != "REDIS_URL"
     }
     env.update(
-        DATABASE_URL=database_url, OPENAI_API_KEY="sk-upstream", OPENAI_BASE_URL=upstream,
-        LOG_LEVEL="WARNING", ENVIRONMENT="bench",
+        DATABASE_URL=database_url,
+        OPENAI_API_KEY="sk-upstream",
+        OPENAI_BASE_URL=upstream,
+        LOG_LEVEL="WARNING",
+        ENVIRONMENT="bench",
     )
     if redis_url:
         env["REDIS_URL"] = redis_url
@@ -404,12 +455,34 @@ def app_env(database_url: str, redis_url: str | None, upstream: str) -> dict[str
 def provision(project: Path, env: dict[str, str]) -> str:
     """Migrate the database and create an owner key on the unlimited tier."""
     python = sys.executable
-    subprocess.run([python, "-m", "app", "db", "upgrade"], cwd=project, env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [python, "-m", "app", "db", "upgrade"],
+        cwd=project,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     done = subprocess.run(
-        [python, "-m", "app", "keys", "create", "--workspace", "bench", "--user",
-         "bench@example.com", "--tier", "pro", "--role", "owner"],
-        cwd=project, env=env, check=True, capture_output=True, text=True,
+        [
+            python,
+            "-m",
+            "app",
+            "keys",
+            "create",
+            "--workspace",
+            "bench",
+            "--user",
+            "bench@example.com",
+            "--tier",
+            "pro",
+            "--role",
+            "owner",
+        ],
+        cwd=project,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return done.stdout.strip()
 
@@ -450,10 +523,16 @@ def reset_redis(url: str) -> None:
 
 def litellm_usable(python: str) -> str | None:
     """None when ``python`` can run the LiteLLM proxy, else why not."""
-    done = subprocess.run([python, "-c", "import litellm.proxy.proxy_server"],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [python, "-c", "import litellm.proxy.proxy_server"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
-        return "litellm[proxy] is not importable (pip install 'litellm[proxy]', or --litellm-python)"
+        return (
+            "litellm[proxy] is not importable (pip install 'litellm[proxy]', or --litellm-python)"
+        )
     return None
 
 
@@ -494,15 +573,24 @@ def table(rows: list[Row]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="per load phase (default 3)")
-    parser.add_argument("--postgres", help="PostgreSQL URL for the PG + Redis row (its public"
-                        " schema is dropped and re-created)")
+    parser.add_argument(
+        "--postgres",
+        help="PostgreSQL URL for the PG + Redis row (its public schema is dropped and re-created)",
+    )
     parser.add_argument("--redis", help="Redis URL for the PG + Redis row (the db is flushed)")
-    parser.add_argument("--litellm-python", default=os.environ.get("LITELLM_PYTHON",
-                        sys.executable), help="a Python that can import litellm[proxy]")
+    parser.add_argument(
+        "--litellm-python",
+        default=os.environ.get("LITELLM_PYTHON", sys.executable),
+        help="a Python that can import litellm[proxy]",
+    )
     parser.add_argument("--server-core", type=int, default=1, help="core the servers run on")
     parser.add_argument("--load-core", type=int, default=0, help="core for wrk and the upstream")
-    parser.add_argument("--only", default="", help="comma-separated row keys: upstream, bare,"
-                        " litellm, fastapi-sqlite, fastapi-postgres, flask-sqlite")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated row keys: upstream, bare,"
+        " litellm, fastapi-sqlite, fastapi-postgres, flask-sqlite",
+    )
     parser.add_argument("--asyncio-client", action="store_true", help="never use wrk")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
@@ -517,9 +605,11 @@ def main() -> int:
         run_all(args, workdir, rows, want)
     finally:
         driver = "wrk" if shutil.which("wrk") and not args.asyncio_client else "asyncio client"
-        print(f"\n{len(CONCURRENCY)} phases x {args.seconds:g} s per server ({driver});"
-              f" servers on core {args.server_core}, load and upstream on core {args.load_core}"
-              f" (taskset {'used' if shutil.which('taskset') else 'unavailable'})\n")
+        print(
+            f"\n{len(CONCURRENCY)} phases x {args.seconds:g} s per server ({driver});"
+            f" servers on core {args.server_core}, load and upstream on core {args.load_core}"
+            f" (taskset {'used' if shutil.which('taskset') else 'unavailable'})\n"
+        )
         print(table(rows))
         if args.keep:
             print(f"\nkept {workdir}")
@@ -533,9 +623,11 @@ def run_all(args: argparse.Namespace, workdir: Path, rows: list[Row], want: obje
     up_port = _free_port()
     upstream = f"http://127.0.0.1:{up_port}/v1"
     base_env = dict(os.environ)
-    spec = bench_spec(workdir) if any(
-        want(k) for k in ("fastapi-sqlite", "fastapi-postgres", "flask-sqlite")
-    ) else None
+    spec = (
+        bench_spec(workdir)
+        if any(want(k) for k in ("fastapi-sqlite", "fastapi-postgres", "flask-sqlite"))
+        else None
+    )
     projects: dict[str, Path] = {}
     for framework in ("fastapi", "flask"):
         if spec and (want(f"{framework}-sqlite") or want(f"{framework}-postgres")):
@@ -544,14 +636,26 @@ def run_all(args: argparse.Namespace, workdir: Path, rows: list[Row], want: obje
             generate(spec, framework=framework, out=projects[framework])
     python = sys.executable
     chat = "/v1/chat/completions"
-    with serving([python, "-c", UPSTREAM, str(up_port)], up_port, cwd=workdir, env=base_env,
-                 core=args.load_core, log=workdir / "upstream.log") as up:
+    with serving(
+        [python, "-c", UPSTREAM, str(up_port)],
+        up_port,
+        cwd=workdir,
+        env=base_env,
+        core=args.load_core,
+        log=workdir / "upstream.log",
+    ) as up:
         if want("upstream"):
             row = Row("upstream alone (fake OpenAI-compatible)")
             rows.append(row)
             print(f"loading {row.name}", file=sys.stderr)
-            load(row, up.pid, upstream + "/chat/completions",
-                 {"Content-Type": "application/json"}, args, workdir)
+            load(
+                row,
+                up.pid,
+                upstream + "/chat/completions",
+                {"Content-Type": "application/json"},
+                args,
+                workdir,
+            )
         if want("bare"):
             row = Row("bare FastAPI + aiohttp pass-through")
             rows.append(row)
@@ -559,11 +663,32 @@ def run_all(args: argparse.Namespace, workdir: Path, rows: list[Row], want: obje
             port = _free_port()
             env = {**base_env, "BENCH_UPSTREAM": upstream}
             print(f"loading {row.name}", file=sys.stderr)
-            with serving([python, "-m", "uvicorn", "bare_proxy:app", "--port", str(port),
-                          "--log-level", "warning", "--no-access-log"], port, cwd=workdir,
-                         env=env, core=args.server_core, log=workdir / "bare.log") as server:
-                load(row, server.pid, f"http://127.0.0.1:{port}{chat}",
-                     {"Content-Type": "application/json"}, args, workdir)
+            with serving(
+                [
+                    python,
+                    "-m",
+                    "uvicorn",
+                    "bare_proxy:app",
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
+                ],
+                port,
+                cwd=workdir,
+                env=env,
+                core=args.server_core,
+                log=workdir / "bare.log",
+            ) as server:
+                load(
+                    row,
+                    server.pid,
+                    f"http://127.0.0.1:{port}{chat}",
+                    {"Content-Type": "application/json"},
+                    args,
+                    workdir,
+                )
         if want("litellm"):
             row = Row("LiteLLM proxy (master key, one worker)")
             rows.append(row)
@@ -573,49 +698,105 @@ def run_all(args: argparse.Namespace, workdir: Path, rows: list[Row], want: obje
             else:
                 bench_litellm(row, args, workdir, upstream, base_env)
         if want("fastapi-sqlite") and "fastapi" in projects:
-            bench_app(rows, "generated FastAPI, SQLite", "fastapi", projects["fastapi"], args,
-                      workdir, upstream, f"sqlite:///{projects['fastapi'] / 'bench.db'}", None)
+            bench_app(
+                rows,
+                "generated FastAPI, SQLite",
+                "fastapi",
+                projects["fastapi"],
+                args,
+                workdir,
+                upstream,
+                f"sqlite:///{projects['fastapi'] / 'bench.db'}",
+                None,
+            )
         if want("fastapi-postgres") and "fastapi" in projects:
             if args.postgres and args.redis:
                 reset_postgres(args.postgres)
                 reset_redis(args.redis)
-                bench_app(rows, "generated FastAPI, PostgreSQL + Redis", "fastapi",
-                          projects["fastapi"], args, workdir, upstream, args.postgres,
-                          args.redis)
+                bench_app(
+                    rows,
+                    "generated FastAPI, PostgreSQL + Redis",
+                    "fastapi",
+                    projects["fastapi"],
+                    args,
+                    workdir,
+                    upstream,
+                    args.postgres,
+                    args.redis,
+                )
             else:
-                rows.append(Row("generated FastAPI, PostgreSQL + Redis",
-                                note="skipped: give --postgres and --redis"))
+                rows.append(
+                    Row(
+                        "generated FastAPI, PostgreSQL + Redis",
+                        note="skipped: give --postgres and --redis",
+                    )
+                )
         if want("flask-sqlite") and "flask" in projects:
-            bench_app(rows, "generated Flask (gunicorn gthread), SQLite", "flask",
-                      projects["flask"], args, workdir, upstream,
-                      f"sqlite:///{projects['flask'] / 'bench.db'}", None)
+            bench_app(
+                rows,
+                "generated Flask (gunicorn gthread), SQLite",
+                "flask",
+                projects["flask"],
+                args,
+                workdir,
+                upstream,
+                f"sqlite:///{projects['flask'] / 'bench.db'}",
+                None,
+            )
 
 
-def bench_litellm(row: Row, args: argparse.Namespace, workdir: Path, upstream: str,
-                  base_env: dict[str, str]) -> None:
+def bench_litellm(
+    row: Row, args: argparse.Namespace, workdir: Path, upstream: str, base_env: dict[str, str]
+) -> None:
     config = workdir / "litellm.yaml"
     config.write_text(LITELLM_CONFIG.format(model=MODEL, upstream=upstream))
     port = _free_port()
-    env = {**base_env, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR",
-           "LITELLM_TELEMETRY": "False"}
+    env = {
+        **base_env,
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "LITELLM_LOG": "ERROR",
+        "LITELLM_TELEMETRY": "False",
+    }
     litellm = str(Path(args.litellm_python).parent / "litellm")
-    command = ([litellm] if Path(litellm).exists() else
-               [args.litellm_python, "-m", "litellm.proxy.proxy_cli"])
+    command = (
+        [litellm]
+        if Path(litellm).exists()
+        else [args.litellm_python, "-m", "litellm.proxy.proxy_cli"]
+    )
     print(f"loading {row.name}", file=sys.stderr)
     try:
-        with serving([*command, "--config", str(config), "--port", str(port), "--num_workers",
-                      "1"], port, cwd=workdir, env=env, core=args.server_core,
-                     log=workdir / "litellm.log", timeout=180) as server:
-            load(row, server.pid, f"http://127.0.0.1:{port}/v1/chat/completions",
-                 {"Content-Type": "application/json",
-                  "Authorization": "Bearer sk-bench-master"}, args, workdir)
+        with serving(
+            [*command, "--config", str(config), "--port", str(port), "--num_workers", "1"],
+            port,
+            cwd=workdir,
+            env=env,
+            core=args.server_core,
+            log=workdir / "litellm.log",
+            timeout=180,
+        ) as server:
+            load(
+                row,
+                server.pid,
+                f"http://127.0.0.1:{port}/v1/chat/completions",
+                {"Content-Type": "application/json", "Authorization": "Bearer sk-bench-master"},
+                args,
+                workdir,
+            )
     except RuntimeError as exc:
         row.note = f"LiteLLM did not start: {exc} (see its log)"
 
 
-def bench_app(rows: list[Row], name: str, framework: str, project: Path,
-              args: argparse.Namespace, workdir: Path, upstream: str, database_url: str,
-              redis_url: str | None) -> None:
+def bench_app(
+    rows: list[Row],
+    name: str,
+    framework: str,
+    project: Path,
+    args: argparse.Namespace,
+    workdir: Path,
+    upstream: str,
+    database_url: str,
+    redis_url: str | None,
+) -> None:
     backend = "sqlite" if database_url.startswith("sqlite") else "postgres"
     row = Row(name, target_ms=CPU_TARGET_MS[backend])
     rows.append(row)
@@ -629,18 +810,56 @@ def bench_app(rows: list[Row], name: str, framework: str, project: Path,
     port = _free_port()
     python = sys.executable
     if framework == "fastapi":
-        command = [python, "-m", "uvicorn", "app.main:app", "--port", str(port),
-                   "--log-level", "warning", "--no-access-log"]
+        command = [
+            python,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
     else:
-        command = [python, "-m", "gunicorn", "app:create_app()", "--bind",
-                   f"127.0.0.1:{port}", "--worker-class", "gthread", "--workers", "1",
-                   "--threads", "16", "--log-level", "warning"]
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}",
-               "X-Workflow": "summarize"}
-    with serving(command, port, cwd=project, env=env, core=args.server_core,
-                 log=workdir / f"{framework}-{backend}.log") as server:
-        load(row, server.pid, f"http://127.0.0.1:{port}/v1/chat/completions", headers, args,
-             workdir, ledger_counter(database_url))
+        command = [
+            python,
+            "-m",
+            "gunicorn",
+            "app:create_app()",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            "1",
+            "--threads",
+            "16",
+            "--log-level",
+            "warning",
+        ]
+    headers = {
+        "Content-Type": "application/json",
+        "Authorization": f"Bearer {key}",
+        "X-Workflow": "summarize",
+    }
+    with serving(
+        command,
+        port,
+        cwd=project,
+        env=env,
+        core=args.server_core,
+        log=workdir / f"{framework}-{backend}.log",
+    ) as server:
+        load(
+            row,
+            server.pid,
+            f"http://127.0.0.1:{port}/v1/chat/completions",
+            headers,
+            args,
+            workdir,
+            ledger_counter(database_url),
+        )
 
 
 if __name__ == "__main__":
