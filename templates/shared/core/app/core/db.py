@@ -69,6 +69,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     dbapi_connection.isolation_level = None
 
 
+def _sqlite_reset(dbapi_connection: Any, record: Any, _state: object) -> None:
+    # A connection back in the pool is rolled back only if a transaction is still open
+    # (an error path): after a commit there is nothing to undo, and each rollback is one
+    # more trip to the driver's thread. in_transaction is SQLite's own autocommit flag.
+    if getattr(record.driver_connection, "in_transaction", True):
+        dbapi_connection.rollback()
+
+
 def _begin_immediate(connection: Connection) -> None:
     # Take the write lock when a transaction starts, waiting (busy_timeout) for it.
     # A deferred transaction that reads and then writes cannot wait: when another
@@ -90,8 +98,9 @@ def create_engine_for(url: str) -> AsyncEngine:
                 "pool_timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
             }
         )
-        engine = create_async_engine(driver_url(url), **pooling)
+        engine = create_async_engine(driver_url(url), pool_reset_on_return=None, **pooling)
         event.listen(engine.pool, "connect", _sqlite_pragmas)
+        event.listen(engine.pool, "reset", _sqlite_reset)
         event.listen(sync_engine(engine), "begin", _begin_immediate)
         return engine
     # Server databases drop idle connections, and restart: check each connection before
