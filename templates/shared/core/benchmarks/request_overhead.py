@@ -42,6 +42,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from app.core import migrate
+from app.core.catalog import PROVIDERS
 from app.core.config import Settings
 from app.core.db import create_engine_for
 from app.core.flavour import IS_ASYNC, run
@@ -49,7 +50,7 @@ from app.services.accounts import Accounts
 from app.services.api.runtime import RuntimeOptions
 from app.services.llm.settings import GatewaySettings, ProviderSettings
 from app.services.usage.tenancy import TenantDatabase
-from tests.contract.world import MAIN_TIER, PROVIDERS, migrated_database, wire_of
+from tests.contract.world import MAIN_TIER, migrated_database, wire_of
 from tests.fakes.upstream import FakeUpstream
 from tests.fakes.wire import OPENAI
 from tests.web.server import SERVER, serve
