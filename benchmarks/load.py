@@ -592,9 +592,12 @@ def main() -> int:
         " litellm, fastapi-sqlite, fastapi-postgres, flask-sqlite",
     )
     parser.add_argument("--asyncio-client", action="store_true", help="never use wrk")
+    parser.add_argument("--stream", action="store_true", help="streamed answers (SSE) throughout")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     wanted = set(filter(None, args.only.split(",")))
+    if args.stream:
+        REQUEST["stream"] = True
 
     def want(key: str) -> bool:
         return not wanted or key in wanted
@@ -611,6 +614,12 @@ def main() -> int:
             f" (taskset {'used' if shutil.which('taskset') else 'unavailable'})\n"
         )
         print(table(rows))
+        print(
+            f"\n{'streamed' if args.stream else 'plain'} answers; load average"
+            f" {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs. CPU counts the server's process"
+            " tree only (not PostgreSQL's or Redis's). Ledger rows may exceed 2xx answers by the"
+            f" requests in flight when each phase ends (at most {sum(CONCURRENCY)})."
+        )
         if args.keep:
             print(f"\nkept {workdir}")
         else:
@@ -763,6 +772,13 @@ def bench_litellm(
         if Path(litellm).exists()
         else [args.litellm_python, "-m", "litellm.proxy.proxy_cli"]
     )
+    version = subprocess.run(
+        [args.litellm_python, "-c", "import importlib.metadata as m; print(m.version('litellm'))"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    row.name = row.name.replace("LiteLLM", f"LiteLLM {version}".strip())
     print(f"loading {row.name}", file=sys.stderr)
     try:
         with serving(
