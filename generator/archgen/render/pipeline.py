@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import io
+import os
 import re
 import shutil
 import tempfile
@@ -133,6 +134,16 @@ def _run_copier(destinations: Mapping[Layer, Path], context: Mapping[str, Any]) 
             shutil.copyfile(rendered / str(index), target)
 
 
+def _move_tree(source: Path, dest: Path) -> None:
+    """Move every file of ``source`` into ``dest``, replacing what is there (later layers
+    win): renames within the one temporary folder, so no file is read or written again."""
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            target = dest / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+
+
 def _make_sync(root: Path, usage: RuleUsage) -> None:
     for path in sorted(root.rglob("*.py")):
         source = path.read_text(encoding="utf-8")
@@ -183,7 +194,7 @@ def _render_tree(
         if layer.async_source and not context.flavour.is_async:
             progress(f"deriving the synchronous code of {layer.name}")
             _make_sync(staged[layer], RuleUsage())
-        shutil.copytree(staged[layer], root, dirs_exist_ok=True)
+        _move_tree(staged[layer], root)
     # Prompt catalogue (app/prompts/<name>/v1.md, lock, experiments): the names come
     # from the spec and Copier cannot loop over paths, so it is written here.
     for rel, text in prompt_files(context).items():
