@@ -42,6 +42,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -51,6 +52,7 @@ from pathlib import Path
 from archgen import generate
 from archgen.resources import blueprints_dir
 
+BENCH_SCHEMA = "archgen_load"
 CPU_TARGET_MS = {"sqlite": 1.5, "postgres": 2.0}
 CONCURRENCY = (1, 10, 50)
 MODEL = "gpt-4.1-nano"
@@ -507,12 +509,16 @@ def ledger_counter(database_url: str) -> object:
     return count_postgres
 
 
-def reset_postgres(url: str) -> None:
+def bench_postgres(url: str) -> str:
+    """A fresh schema of its own (``BENCH_SCHEMA``) in ``url``'s database, nothing else
+    touched; returns the URL whose connections use it."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as db:
-        db.execute("drop schema public cascade")
-        db.execute("create schema public")
+        db.execute(f'DROP SCHEMA IF EXISTS "{BENCH_SCHEMA}" CASCADE')
+        db.execute(f'CREATE SCHEMA "{BENCH_SCHEMA}"')
+    options = urllib.parse.quote(f"-csearch_path={BENCH_SCHEMA}")
+    return f"{url}{'&' if '?' in url else '?'}options={options}"
 
 
 def reset_redis(url: str) -> None:
@@ -575,7 +581,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="per load phase (default 3)")
     parser.add_argument(
         "--postgres",
-        help="PostgreSQL URL for the PG + Redis row (its public schema is dropped and re-created)",
+        help="PostgreSQL URL for the PG + Redis row (it works in a schema of its own,"
+        " archgen_load, re-created at each run)",
     )
     parser.add_argument("--redis", help="Redis URL for the PG + Redis row (the db is flushed)")
     parser.add_argument(
@@ -720,7 +727,7 @@ def run_all(args: argparse.Namespace, workdir: Path, rows: list[Row], want: obje
             )
         if want("fastapi-postgres") and "fastapi" in projects:
             if args.postgres and args.redis:
-                reset_postgres(args.postgres)
+                database_url = bench_postgres(args.postgres)
                 reset_redis(args.redis)
                 bench_app(
                     rows,
@@ -730,7 +737,7 @@ def run_all(args: argparse.Namespace, workdir: Path, rows: list[Row], want: obje
                     args,
                     workdir,
                     upstream,
-                    args.postgres,
+                    database_url,
                     args.redis,
                 )
             else:
