@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # pytest-xdist workers; the end-to-end tests are subprocess-heavy.
 WORKERS ?= 2
+# `make bench LOAD_ARGS='--seconds 10 --postgres postgresql://... --redis redis://...'`
+LOAD_ARGS ?=
 
 .PHONY: install demo dev test lint format bench clean
 
@@ -34,6 +36,7 @@ test: lint
 
 bench: install
 	$(BIN)/python benchmarks/render.py
+	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
 
 format: install
 	$(BIN)/ruff check --fix generator tests benchmarks

@@ -10,7 +10,6 @@ import typer
 
 from archgen.cli._io import err, reporting, say
 from archgen.errors import EXIT_CHECKS_FAILED
-from archgen.update import check_project
 
 
 def check(
@@ -29,6 +28,8 @@ def check(
     Files you have taken over (edited or deleted, recorded by `archgen update`) and
     the project's own state (app/prompts/, .env) are not compared.
     """
+    from archgen.update import check_project  # the render pipeline: only when run
+
     with reporting(as_json=False), err.status("rendering"):
         text = check_project(against, spec)
     if text:

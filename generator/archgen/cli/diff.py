@@ -10,7 +10,6 @@ import typer
 
 from archgen.cli._io import err, reporting
 from archgen.errors import EXIT_CHECKS_FAILED
-from archgen.update import project_diff
 
 
 def diff(
@@ -26,6 +25,8 @@ def diff(
 
     Exit 0 when they are the same, 1 when any generated file differs.
     """
+    from archgen.update import project_diff  # the render pipeline: only when run
+
     with reporting(as_json=False), err.status("rendering"):
         text = project_diff(directory, spec)
     sys.stdout.write(text)

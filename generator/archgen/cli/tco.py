@@ -14,7 +14,6 @@ from rich.table import Table
 
 from archgen.cli._io import emit_json, err, reporting
 from archgen.spec import load_spec
-from archgen.tco import tco_context
 
 
 def _table(
@@ -53,6 +52,8 @@ def tco(
     The same figures as the generated docs/cost/tco.md: tables on stderr, or the
     model as JSON on stdout with --json. Exit 2 with every problem for a bad spec.
     """
+    from archgen.tco import tco_context  # only when run
+
     with reporting(as_json=as_json):
         product = load_spec(spec)
         view = tco_context(product, mau)

@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from archgen.cli._io import emit_json, err, reporting, say
 from archgen.errors import EXIT_UPDATE_CONFLICTS
-from archgen.update import Outcome, UpdateReport, update_project
 
-_HEADINGS = {
-    Outcome.new: "new",
-    Outcome.merged: "merged cleanly",
-    Outcome.conflict: "conflict",
-    Outcome.removed: "removed",
-    Outcome.kept: "kept yours",
-}
-_DRY_HEADINGS = {**_HEADINGS, Outcome.conflict: "would conflict"}
+if TYPE_CHECKING:  # the render pipeline and merge machinery load only when update runs
+    from archgen.update import UpdateReport
 
 
 def _show(report: UpdateReport) -> None:
+    from archgen.update import Outcome
+
+    headings = {
+        Outcome.new: "new",
+        Outcome.merged: "merged cleanly",
+        Outcome.conflict: "would conflict" if report.dry_run else "conflict",
+        Outcome.removed: "removed",
+        Outcome.kept: "kept yours",
+    }
     upgrade = report.fresh.upgrade
     if upgrade.changed:
         say("spec upgraded", "to the current schema_version:", style="bold")
@@ -30,7 +32,6 @@ def _show(report: UpdateReport) -> None:
         err.print(upgrade.diff(), end="")
     for note in report.fresh.notes:
         say("note:", note, style="yellow")
-    headings = _DRY_HEADINGS if report.dry_run else _HEADINGS
     for outcome, heading in headings.items():
         for change in (c for c in report.plan.changes if c.outcome is outcome):
             reason = f"  ({change.reason})" if change.reason else ""
@@ -76,6 +77,8 @@ def update(
     theirs: the new render; yours: the files on disk. Needs a clean git tree.
     Exit 0 merged cleanly, 3 conflicts left (marked in the files), 2 bad input.
     """
+    from archgen.update import update_project
+
     with reporting(as_json=as_json):
         with err.status("rendering and merging"):
             report = update_project(directory, spec_file=spec, dry_run=dry_run)

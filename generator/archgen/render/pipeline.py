@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import fnmatch
 import io
+import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -80,39 +82,66 @@ def _copy_plain(layer: Layer, dest: Path) -> None:
 def _run_copier(destinations: Mapping[Layer, Path], context: Mapping[str, Any]) -> None:
     """Render the ``.jinja`` files of every layer into its destination, in one Copier run.
 
-    Copier renders a template made of only those files, each layer's under its own
-    folder (``0/``, ``1/``, ...), so it never reads, renders or copies a plain file.
+    Copier renders a template made of only those files, so it never reads, renders or
+    copies a plain file. They sit side by side under numbered names (Copier renders
+    every part of every path as a template of its own, and a flat folder has the
+    fewest parts) and are moved to their real paths afterwards.
     """
     from copier import run_copy  # ~0.3 s of imports, paid only when rendering
+    from plumbum import local
 
-    layers = [layer for layer in destinations if _templated(layer)]
-    if not layers:
+    templated = [(layer, rel) for layer in destinations for rel in _templated(layer)]
+    if not templated:
         return
     with tempfile.TemporaryDirectory(prefix="archgen-jinja-") as tmp:
         source, rendered = Path(tmp) / "template", Path(tmp) / "rendered"
         source.mkdir()
         # Every layer declares the same Jinja settings (test_layers keeps them in step).
-        shutil.copyfile(layers[0].path / "copier.yml", source / "copier.yml")
-        for index, layer in enumerate(layers):
-            for rel in _templated(layer):
-                (source / str(index) / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(layer.path / rel, source / str(index) / rel)
+        shutil.copyfile(templated[0][0].path / "copier.yml", source / "copier.yml")
+        for index, (layer, rel) in enumerate(templated):
+            shutil.copyfile(layer.path / rel, source / f"{index}{TEMPLATE_SUFFIX}")
         try:
-            run_copy(
-                str(source),
-                str(rendered),
-                data={"ctx": dict(context)},
-                defaults=True,
-                overwrite=True,
-                quiet=True,
-                unsafe=False,
-                skip_tasks=True,
-            )
+            # Copier asks git about the destination's file modes once per rendered file;
+            # the destination is a private temporary folder, never a repository, so git
+            # is hidden from it (Copier looks it up on plumbum's PATH, not os.environ).
+            with local.env(PATH=""):
+                run_copy(
+                    str(source),
+                    str(rendered),
+                    data={"ctx": dict(context)},
+                    defaults=True,
+                    overwrite=True,
+                    quiet=True,
+                    unsafe=False,
+                    skip_tasks=True,
+                )
         except Exception as exc:  # Copier/Jinja errors are template bugs, not user input
-            names = ", ".join(layer.name for layer in layers)
-            raise RenderError(f"template layer {names} failed to render: {exc}") from exc
-        for index, layer in enumerate(layers):
-            shutil.copytree(rendered / str(index), destinations[layer], dirs_exist_ok=True)
+            names = ", ".join(sorted({layer.name for layer, _ in templated}))
+            # Name the template files as they are in the layers, not by their numbers here.
+            message = re.sub(
+                rf"\b(\d+){re.escape(TEMPLATE_SUFFIX)}\b",
+                lambda m: (
+                    f"{templated[int(m[1])][0].name}/{templated[int(m[1])][1]}"
+                    if int(m[1]) < len(templated)
+                    else m[0]
+                ),
+                str(exc),
+            )
+            raise RenderError(f"template layer {names} failed to render: {message}") from exc
+        for index, (layer, rel) in enumerate(templated):
+            target = destinations[layer] / rel.with_name(rel.name.removesuffix(TEMPLATE_SUFFIX))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(rendered / str(index), target)
+
+
+def _move_tree(source: Path, dest: Path) -> None:
+    """Move every file of ``source`` into ``dest``, replacing what is there (later layers
+    win): renames within the one temporary folder, so no file is read or written again."""
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            target = dest / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
 
 
 def _make_sync(root: Path, usage: RuleUsage) -> None:
@@ -165,7 +194,7 @@ def _render_tree(
         if layer.async_source and not context.flavour.is_async:
             progress(f"deriving the synchronous code of {layer.name}")
             _make_sync(staged[layer], RuleUsage())
-        shutil.copytree(staged[layer], root, dirs_exist_ok=True)
+        _move_tree(staged[layer], root)
     # Prompt catalogue (app/prompts/<name>/v1.md, lock, experiments): the names come
     # from the spec and Copier cannot loop over paths, so it is written here.
     for rel, text in prompt_files(context).items():

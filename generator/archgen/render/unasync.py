@@ -109,6 +109,12 @@ _TRIGGERS = re.compile(
         )
     )
 )
+# What an import or call rule could match: a file without it skips the parser entirely.
+_STRUCTURE = re.compile(
+    "|".join(
+        re.escape(word) for word in sorted({*_IMPORT_MODULES, *(c.lstrip(".") for c in _CALLS)})
+    )
+)
 _WORDS = re.compile(r"\b(" + "|".join(re.escape(n) for n in sorted(_NAMES)) + r")\b")
 _CODE_SPAN = re.compile(r"``(.+?)``")
 _KEYWORD_PREFIX = re.compile(r"\b(?:async|await) ")
@@ -211,6 +217,8 @@ def _call_edit(node: ast.Call, source: str, where: _Offsets, usage: RuleUsage) -
 
 
 def _structural_edits(source: str, usage: RuleUsage) -> list[_Edit]:
+    if not _STRUCTURE.search(source):
+        return []
     where = _Offsets(source)
     edits: list[_Edit] = []
     for node in ast.walk(ast.parse(source)):
@@ -268,10 +276,7 @@ def _token_edit(token: tokenize.TokenInfo, where: _Offsets, usage: RuleUsage) ->
     if token.type == tokenize.NAME and token.string in _NAMES:
         usage.use("name", token.string)
         return _Edit(start, end, _NAMES[token.string])
-    rewrite: Callable[[str, RuleUsage], str] | None = {
-        tokenize.STRING: _string,
-        tokenize.COMMENT: _in_prose,
-    }.get(token.type)
+    rewrite = _PROSE.get(token.type)
     if rewrite is not None:
         new = rewrite(token.string, usage)
         if new != token.string:
@@ -279,10 +284,26 @@ def _token_edit(token: tokenize.TokenInfo, where: _Offsets, usage: RuleUsage) ->
     return None
 
 
+_PROSE: dict[int, Callable[[str, RuleUsage], str]] = {
+    tokenize.STRING: _string,
+    tokenize.COMMENT: _in_prose,
+}
+_REWRITTEN_NAMES = frozenset({"async", "await", *_NAMES})
+
+
+def _rewritable(token: tokenize.TokenInfo) -> bool:
+    """Whether ``_token_edit`` could change the token (most tokens it could not)."""
+    if token.type == tokenize.NAME:
+        return token.string in _REWRITTEN_NAMES
+    return token.type in _PROSE
+
+
 def _rewrite_tokens(source: str, usage: RuleUsage) -> str:
     where = _Offsets(source)
     tokens = tokenize.generate_tokens(io.StringIO(source).readline)
-    edits = [e for t in tokens if (e := _token_edit(t, where, usage)) is not None]
+    edits = [
+        e for t in tokens if _rewritable(t) and (e := _token_edit(t, where, usage)) is not None
+    ]
     return _apply(source, edits)
 
 

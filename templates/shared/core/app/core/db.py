@@ -29,6 +29,16 @@ POOL_TIMEOUT_SECONDS = 10
 # How long an SQLite transaction waits for the write lock before failing (a 503). Writers
 # queue for the one lock; under a burst on a busy CPU that queue can take seconds.
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# SQLite has one writer: every transaction here takes the write lock (BEGIN IMMEDIATE),
+# so connections beyond one only queue on that lock in SQLite's busy handler, which
+# sleeps up to 100 ms a try. One pooled connection queues them in the pool instead,
+# woken the moment it is free (and its driver thread is the only one).
+SQLITE_POOL_SIZE = 1
+# PostgreSQL: enough pooled connections for a worker's concurrent transactions, so a
+# burst does not open and close connections beyond the pool (each costs the server a
+# new backend process); a few more may open for peaks.
+POSTGRES_POOL_SIZE = 20
+POSTGRES_MAX_OVERFLOW = 10
 
 
 def driver_url(url: str) -> str:
@@ -59,6 +69,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     dbapi_connection.isolation_level = None
 
 
+def _sqlite_reset(dbapi_connection: Any, record: Any, _state: object) -> None:
+    # A connection back in the pool is rolled back only if a transaction is still open
+    # (an error path): after a commit there is nothing to undo, and each rollback is one
+    # more trip to the driver's thread. in_transaction is SQLite's own autocommit flag.
+    if getattr(record.driver_connection, "in_transaction", True):
+        dbapi_connection.rollback()
+
+
 def _begin_immediate(connection: Connection) -> None:
     # Take the write lock when a transaction starts, waiting (busy_timeout) for it.
     # A deferred transaction that reads and then writes cannot wait: when another
@@ -68,9 +86,21 @@ def _begin_immediate(connection: Connection) -> None:
 
 def create_engine_for(url: str) -> AsyncEngine:
     """Create the engine for ``url``; callers own it and dispose of it."""
-    if make_url(url).get_backend_name() == "sqlite":
-        engine = create_async_engine(driver_url(url))
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        in_memory = parsed.database in (None, "", ":memory:")  # one static connection anyway
+        pooling: dict[str, Any] = (
+            {}
+            if in_memory
+            else {
+                "pool_size": SQLITE_POOL_SIZE,
+                "max_overflow": 0,
+                "pool_timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+            }
+        )
+        engine = create_async_engine(driver_url(url), pool_reset_on_return=None, **pooling)
         event.listen(engine.pool, "connect", _sqlite_pragmas)
+        event.listen(engine.pool, "reset", _sqlite_reset)
         event.listen(sync_engine(engine), "begin", _begin_immediate)
         return engine
     # Server databases drop idle connections, and restart: check each connection before
@@ -79,6 +109,8 @@ def create_engine_for(url: str) -> AsyncEngine:
     return create_async_engine(
         driver_url(url),
         pool_pre_ping=True,
+        pool_size=POSTGRES_POOL_SIZE,
+        max_overflow=POSTGRES_MAX_OVERFLOW,
         pool_timeout=POOL_TIMEOUT_SECONDS,
         connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
     )
