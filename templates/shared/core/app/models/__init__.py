@@ -7,6 +7,7 @@ forced row-level security (see ``TENANT_TABLES`` and the first migration).
 from app.models.accounts import ApiKey, Entitlement, User, Workspace
 from app.models.base import Base, Micros, utcnow
 from app.models.credits import CreditAccount, CreditEntryKind, CreditGrant, CreditLedgerEntry
+from app.models.prompts import PromptVersionRow
 from app.models.usage import (
     BillingOutbox,
     CallOutcome,
@@ -49,6 +50,7 @@ __all__ = [
     "CreditLedgerEntry",
     "Entitlement",
     "Micros",
+    "PromptVersionRow",
     "UsageBudget",
     "UsageDaily",
     "UsageEvent",
