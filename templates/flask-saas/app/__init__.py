@@ -9,6 +9,7 @@ from app.blueprints.chat_bp import chat_bp
 from app.blueprints.credit_bp import credit_bp
 from app.blueprints.health_bp import health_bp
 from app.blueprints.llm_router_bp import llm_router_bp
+from app.blueprints.openapi_bp import openapi_bp
 from app.blueprints.prompt_template_bp import prompt_template_bp
 from app.blueprints.usage_bp import usage_bp
 from app.core.catalog import PRODUCT_NAME
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, *, options: RuntimeOptions | No
         credit_bp,
         prompt_template_bp,
         billing_bp,
+        openapi_bp,
     ):
         app.register_blueprint(blueprint)
     return app
