@@ -147,18 +147,16 @@ class PromptCatalog:
                 except (PromptError, OSError):
                     continue  # an edited or missing file: prompts check names it
         stored: list[str] = []
-        for attempt in range(2):
-            existing = await self._stored_hashes(set(lock))
-            missing = [key for key in texts if key not in existing] if store else []
+        existing = await self._stored_hashes(set(lock))
+        missing = [key for key in texts if key not in existing] if store else []
+        for name, version in missing:
             try:
-                for name, version in missing:
-                    await self._insert(name, version, _normalised(texts[(name, version)]), "file")
-                    stored.append(format_ref(name, version))
-                break
+                # LF line endings only: the stored hash stays the lock's (content_sha256).
+                text = texts[(name, version)].replace("\r\n", "\n").replace("\r", "\n")
+                await self._insert(name, version, text, "file")
             except IntegrityError:
-                if attempt:
-                    raise
-                stored.clear()  # another instance synced meanwhile: compare again
+                continue  # another instance stored it meanwhile: compared below
+            stored.append(format_ref(name, version))
         existing = await self._stored_hashes(set(lock))
         problems = [
             PromptProblem(
