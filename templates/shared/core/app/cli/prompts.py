@@ -1,6 +1,7 @@
 """``python -m app prompts list|check|sync|publish``: the prompt catalogue for operators.
 
-- ``list``: prompts, their published versions and what serves traffic (``--json``);
+- ``list``: prompts, their published versions and what serves traffic (``--json``;
+  ``--database``: with the versions published through the API, as the app serves them);
 - ``check``: verifies published versions are unchanged; exits 1 naming each problem
   (``--database``: also against the versions stored in ``DATABASE_URL``);
 - ``sync``: stores the files' published versions in the database every instance
@@ -53,6 +54,11 @@ def register(subparsers: Any) -> None:
 
     listing = add("list", list_prompts, "list prompts, published versions and live experiments")
     listing.add_argument("--json", action="store_true", help="print JSON on stdout")
+    listing.add_argument(
+        "--database",
+        action="store_true",
+        help="include the versions stored in DATABASE_URL (published through the API)",
+    )
     check = add("check", check_prompts, "verify that no published version was edited")
     check.add_argument(
         "--database",
@@ -67,7 +73,7 @@ def register(subparsers: Any) -> None:
     )
 
 
-def _listing(store: PromptStore) -> list[dict[str, Any]]:
+def _listing(store: PromptStore | PromptCatalog) -> list[dict[str, Any]]:
     experiments = store.experiments()
     rows = []
     for name, versions in sorted(store.published().items()):
@@ -90,10 +96,12 @@ def _listing(store: PromptStore) -> list[dict[str, Any]]:
 
 async def list_prompts(args: argparse.Namespace) -> int:
     """Print each prompt's published versions and its traffic split."""
-    store = PromptStore(args.dir)
     try:
-        rows = _listing(store)
-    except PromptError as exc:
+        if args.database:
+            rows = await _stored_listing(args.dir)
+        else:
+            rows = _listing(PromptStore(args.dir))
+    except (PromptError, SQLAlchemyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if args.json:
@@ -106,6 +114,16 @@ async def list_prompts(args: argparse.Namespace) -> int:
     if not rows:
         print("no published prompts", file=sys.stderr)
     return 0
+
+
+async def _stored_listing(directory: Path) -> list[dict[str, Any]]:
+    engine = create_engine_for(get_settings().database_url)
+    try:
+        catalog = PromptCatalog(TenantDatabase(engine), PromptStore(directory))
+        await catalog.load_stored()
+        return _listing(catalog)
+    finally:
+        await engine.dispose()
 
 
 async def _synced(directory: Path, *, store: bool) -> SyncReport:

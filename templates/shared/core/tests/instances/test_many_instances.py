@@ -268,8 +268,8 @@ def test_a_key_revoked_on_one_instance_is_refused_by_the_other(cluster: Cluster)
     for url in cluster.urls:
         assert httpx.get(f"{url}/v1/usage", headers=member.headers(), timeout=20).is_success
 
-    # Revoked through the accounts service every instance shares (the API's key
-    # endpoint, DELETE /v1/keys/{key_id} on one instance, does the same write).
+    # Revoked through the accounts service, in the database every instance shares.
+    # Once the API has DELETE /v1/keys/{key_id}, revoke with it on cluster.url(0) instead.
     run(lambda: revoke(cluster.database_url, member))
 
     for url in cluster.urls:

@@ -96,11 +96,12 @@ class PromptCatalog:
                 for problem in report.problems:
                     logger.error("prompt catalogue: %s", problem)
                 self._synced = True
-            await self._load_new_rows()
+            await self.load_stored()
         except SQLAlchemyError as exc:
             logger.warning("prompt catalogue not refreshed (serving what it has): %s", exc)
 
-    async def _load_new_rows(self) -> None:
+    async def load_stored(self) -> None:
+        """Load the stored versions not loaded yet (database errors propagate)."""
         after = self._last_id
         async with self.db.system() as session:  # prompts belong to no tenant
             rows = (

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.cli import main
 from app.core.config import get_settings
 from app.core.db import create_engine_for
-from app.core.flavour import gather
+from app.core.flavour import gather, run
 from app.models.prompts import PromptVersionRow
 from app.services.prompts import (
     PromptError,
@@ -146,6 +146,29 @@ def test_the_sync_and_check_commands_compare_files_with_the_store(
     assert main(["prompts", "sync", "--dir", str(prompts_dir)]) == 1
     out, err = capsys.readouterr()
     assert f"{prompt_name}/v1.md" in out and "differ" in err
+
+
+def test_the_list_command_shows_versions_published_through_the_api(
+    database_env: str, prompts_dir: Path, prompt_name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def publish() -> None:
+        engine = create_engine_for(database_env)
+        try:
+            await other_instance(engine, prompts_dir).publish(prompt_name, NEW_BODY)
+        finally:
+            await engine.dispose()
+
+    run(publish)
+    capsys.readouterr()
+
+    assert main(["prompts", "list", "--dir", str(prompts_dir), "--json"]) == 0
+    files_only = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert main(["prompts", "list", "--dir", str(prompts_dir), "--json", "--database"]) == 0
+    served = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+
+    assert files_only[prompt_name]["versions"] == ["v1"]
+    assert served[prompt_name]["versions"] == ["v1", "v2"]
+    assert served[prompt_name]["serving"] == {"v1": 1.0}  # experiments.toml pins v1
 
 
 async def test_publishing_keeps_its_limits(
