@@ -97,10 +97,7 @@ def _listing(store: PromptStore | PromptCatalog) -> list[dict[str, Any]]:
 async def list_prompts(args: argparse.Namespace) -> int:
     """Print each prompt's published versions and its traffic split."""
     try:
-        if args.database:
-            rows = await _stored_listing(args.dir)
-        else:
-            rows = _listing(PromptStore(args.dir))
+        rows = await _stored_listing(args.dir) if args.database else _listing(PromptStore(args.dir))
     except (PromptError, SQLAlchemyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
