@@ -54,6 +54,8 @@ _TEST_COMMON = {
     "httpx": "httpx>=0.27",
     "sniffio": "sniffio>=1.3",  # httpx retries a failing import per request without it
     "openai": "openai>=1.40",
+    # Fuzzes every endpoint from the app's OpenAPI document (tests/contract/test_fuzz.py).
+    "schemathesis": "schemathesis>=4.30",
     # `make typecheck` (run by `make test`): mypy strict, with the stubs PyYAML lacks.
     "mypy": "mypy>=1.11",
     "types-pyyaml": "types-PyYAML>=6.0",

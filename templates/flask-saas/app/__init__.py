@@ -13,6 +13,7 @@ from app.blueprints.health_bp import health_bp
 from app.blueprints.keys_bp import keys_bp
 from app.blueprints.llm_router_bp import llm_router_bp
 from app.blueprints.metrics_bp import metrics_bp
+from app.blueprints.openapi_bp import openapi_bp
 from app.blueprints.prompt_template_bp import prompt_template_bp
 from app.blueprints.reports_bp import reports_bp
 from app.blueprints.usage_bp import usage_bp
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, options: RuntimeOptions | No
         metrics_bp,
         reports_bp,
         admin_bp,
+        openapi_bp,
     ):
         app.register_blueprint(blueprint)
     for blueprint in FEATURE_BLUEPRINTS:  # the optional features' (app/blueprints/features.py)

@@ -1,7 +1,12 @@
-"""``python -m app prompts list|check|publish``: the prompt catalogue for operators.
+"""``python -m app prompts list|check|sync|publish``: the prompt catalogue for operators.
 
-- ``list``: prompts, their published versions and what serves traffic (``--json``);
-- ``check``: verifies published versions are unchanged; exits 1 naming each problem;
+- ``list``: prompts, their published versions and what serves traffic (``--json``;
+  ``--database``: with the versions published through the API, as the app serves them);
+- ``check``: verifies published versions are unchanged; exits 1 naming each problem
+  (``--database``: also against the versions stored in ``DATABASE_URL``);
+- ``sync``: stores the files' published versions in the database every instance
+  serves from (each instance also does so on its first request); exits 1 naming
+  each file that differs from its stored version;
 - ``publish NAME [FILE]``: publishes FILE (or stdin) as the next version of NAME,
   within ``PROMPT_MAX_BYTES`` and ``PROMPT_MAX_VERSIONS`` (as the API does).
 """
@@ -14,9 +19,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from app.cli import add_group
 from app.core.config import get_settings
+from app.core.db import create_engine_for
 from app.services.prompts import PROMPTS_DIR, PromptError, PromptStore, PublishLimits
+from app.services.prompts.catalog import PromptCatalog, SyncReport
+from app.services.usage.tenancy import TenantDatabase
 
 
 def register(subparsers: Any) -> None:
@@ -44,7 +54,18 @@ def register(subparsers: Any) -> None:
 
     listing = add("list", list_prompts, "list prompts, published versions and live experiments")
     listing.add_argument("--json", action="store_true", help="print JSON on stdout")
-    add("check", check_prompts, "verify that no published version was edited")
+    listing.add_argument(
+        "--database",
+        action="store_true",
+        help="include the versions stored in DATABASE_URL (published through the API)",
+    )
+    check = add("check", check_prompts, "verify that no published version was edited")
+    check.add_argument(
+        "--database",
+        action="store_true",
+        help="also compare the files with the versions stored in DATABASE_URL",
+    )
+    add("sync", sync_prompts, "store the files' published versions in DATABASE_URL")
     publish = add("publish", publish_prompt, "publish a new version of a prompt")
     publish.add_argument("name", help="the prompt's name, e.g. summarize")
     publish.add_argument(
@@ -52,7 +73,7 @@ def register(subparsers: Any) -> None:
     )
 
 
-def _listing(store: PromptStore) -> list[dict[str, Any]]:
+def _listing(store: PromptStore | PromptCatalog) -> list[dict[str, Any]]:
     experiments = store.experiments()
     rows = []
     for name, versions in sorted(store.published().items()):
@@ -75,10 +96,9 @@ def _listing(store: PromptStore) -> list[dict[str, Any]]:
 
 async def list_prompts(args: argparse.Namespace) -> int:
     """Print each prompt's published versions and its traffic split."""
-    store = PromptStore(args.dir)
     try:
-        rows = _listing(store)
-    except PromptError as exc:
+        rows = await _stored_listing(args.dir) if args.database else _listing(PromptStore(args.dir))
+    except (PromptError, SQLAlchemyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if args.json:
@@ -93,15 +113,58 @@ async def list_prompts(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _stored_listing(directory: Path) -> list[dict[str, Any]]:
+    engine = create_engine_for(get_settings().database_url)
+    try:
+        catalog = PromptCatalog(TenantDatabase(engine), PromptStore(directory))
+        await catalog.load_stored()
+        return _listing(catalog)
+    finally:
+        await engine.dispose()
+
+
+async def _synced(directory: Path, *, store: bool) -> SyncReport:
+    engine = create_engine_for(get_settings().database_url)
+    try:
+        catalog = PromptCatalog(TenantDatabase(engine), PromptStore(directory))
+        return await catalog.sync_files(store=store)
+    finally:
+        await engine.dispose()
+
+
 async def check_prompts(args: argparse.Namespace) -> int:
     """Exit 1, naming each file, when anything in the catalogue is wrong."""
     problems = PromptStore(args.dir).check()
+    if args.database:
+        try:
+            problems += (await _synced(args.dir, store=False)).problems
+        except SQLAlchemyError as exc:
+            print(f"error: the database cannot be read: {exc}", file=sys.stderr)
+            return 1
     for problem in problems:
         print(problem)
     if problems:
         print(f"{len(problems)} problem(s) in the prompt catalogue", file=sys.stderr)
         return 1
     print("prompts ok: every published version matches prompts.lock", file=sys.stderr)
+    return 0
+
+
+async def sync_prompts(args: argparse.Namespace) -> int:
+    """Store the files' published versions in the database; exit 1 naming any that differ."""
+    try:
+        report = await _synced(args.dir, store=True)
+    except (SQLAlchemyError, PromptError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for ref in report.stored:
+        print(f"stored {ref}")
+    for problem in report.problems:
+        print(problem)
+    if report.problems:
+        print(f"{len(report.problems)} file(s) differ from their stored version", file=sys.stderr)
+        return 1
+    print("prompts synced: the database holds every published file version", file=sys.stderr)
     return 0
 
 

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     prompt_publishes_per_minute: int = Field(
         default=10, gt=0, description="Prompt publishes per workspace per minute via the API (429)."
     )
+    prompt_refresh_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="How often each instance looks for prompt versions published elsewhere.",
+    )
     body_timeout_seconds: float = Field(
         default=10.0,
         gt=0,

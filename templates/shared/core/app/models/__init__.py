@@ -8,6 +8,7 @@ from app.models.accounts import ApiKey, Entitlement, User, Workspace
 from app.models.base import Base, Micros, utcnow
 from app.models.credits import CreditAccount, CreditEntryKind, CreditGrant, CreditLedgerEntry
 from app.models.features import FEATURE_TENANT_TABLES, UNMANAGED, is_unmanaged
+from app.models.prompts import PromptVersionRow
 from app.models.usage import (
     BillingOutbox,
     CallOutcome,
@@ -53,6 +54,7 @@ __all__ = [
     "CreditLedgerEntry",
     "Entitlement",
     "Micros",
+    "PromptVersionRow",
     "UsageBudget",
     "UsageDaily",
     "UsageEvent",

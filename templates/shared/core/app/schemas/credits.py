@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 
 class CreditBalance(BaseModel):
@@ -30,7 +30,15 @@ class CreditGrantBody(BaseModel):
         max_length=200,
         description="E.g. a payment id: granting twice with the same reference is a no-op.",
     )
-    expires_at: datetime | None = None
+    # With its zone (a naive time is ambiguous), and in the future (422 otherwise).
+    expires_at: AwareDatetime | None = None
+
+    @field_validator("expires_at")
+    @classmethod
+    def _in_the_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value <= datetime.now(UTC):
+            raise ValueError("must be in the future")
+        return value
     workspace: str | None = Field(
         default=None,
         min_length=1,

@@ -1,4 +1,4 @@
-"""``GET/POST /v1/prompts``: published prompt versions and experiments; owners publish."""
+"""``GET/POST /v1/prompts``: published prompt versions and experiments; operators publish."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """``POST /v1/prompts`` is for operators only (403 for owners and members) and bounded:
 413 over the size limit, 409 past the version limit, 429 past the publish rate, 422
-(short) for hostile front matter; the lock keeps its mode.
+(short) for hostile front matter; nothing lands on disk.
 
 A server of its own, with small limits, so the shared contract server's tests are not
 affected by the publishes made here.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ class Publisher:
     base_url: str
     keys: dict[str, Key]
     prompts: Path
+    max_versions: int
 
     def publish(self, key: str, text: str, name: str = PROMPT) -> httpx.Response:
         return httpx.post(
@@ -48,13 +48,18 @@ class Publisher:
             timeout=20,
         )
 
+    def versions(self, key: str, name: str = PROMPT) -> list[int]:
+        """The published versions of ``name``, as the API lists them."""
+        answer = httpx.get(f"{self.base_url}/v1/prompts", headers=self.keys[key].headers())
+        answer.raise_for_status()
+        return next(p["versions"] for p in answer.json()["data"] if p["name"] == name)
+
 
 @pytest.fixture(scope="module")
 def publisher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Publisher]:
     tmp = tmp_path_factory.mktemp("publishing")
     prompts = tmp / "prompts"
     shutil.copytree(PROMPTS_DIR, prompts)
-    (prompts / "prompts.lock").chmod(0o644)
     existing = len(PromptStore(prompts).versions(PROMPT))
     with migrated_database(tmp) as database_url, fake_providers() as upstreams:
         keys = run(lambda: seed(database_url))
@@ -68,7 +73,7 @@ def publisher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Publisher]:
         )
         options = RuntimeOptions(gateway_settings=gateway_settings(upstreams), prompts_root=prompts)
         with serve(settings, options) as base_url:
-            yield Publisher(base_url, keys, prompts)
+            yield Publisher(base_url, keys, prompts, existing + EXTRA_VERSIONS)
 
 
 def version(number: int, size: int = 0) -> str:
@@ -105,10 +110,11 @@ def test_a_prompt_stops_growing_at_its_version_limit(publisher: Publisher) -> No
     # Whatever the other tests published first, the limit is reached and then held.
     assert statuses[-1] == 409 and set(statuses) <= {201, 409}
     error = assert_error(publisher.publish("operator_b", version(20)), 409, "prompt_version_limit")
-    assert error["details"]["max_versions"] == len(PromptStore(publisher.prompts).versions(PROMPT))
+    assert error["details"]["max_versions"] == publisher.max_versions
     assert "PROMPT_MAX_VERSIONS" in error["message"]
-    # Publishing replaced the lock file and kept its mode.
-    assert stat.S_IMODE((publisher.prompts / "prompts.lock").stat().st_mode) == 0o644
+    # The versions are rows in the database: the serving instance's files are untouched.
+    assert PromptStore(publisher.prompts).check() == []
+    assert sorted(p.name for p in (publisher.prompts / PROMPT).iterdir()) == ["v1.md"]
 
 
 def test_publishing_is_rate_limited_per_workspace(publisher: Publisher) -> None:
@@ -123,9 +129,9 @@ def test_publishing_is_rate_limited_per_workspace(publisher: Publisher) -> None:
 
 
 def test_only_operators_publish(publisher: Publisher) -> None:
-    before = len(PromptStore(publisher.prompts).versions(PROMPT))
+    before = publisher.versions("operator")
     for key in ("owner", "member"):
         assert_error(publisher.publish(key, version(50)), 403, "operator_only")
     # A refused publish writes nothing: a customer's owner cannot change what every
     # customer is served.
-    assert len(PromptStore(publisher.prompts).versions(PROMPT)) == before
+    assert publisher.versions("operator") == before

@@ -130,7 +130,7 @@ class AdminApi(MeteredCalls):
                 "unknown_prompt", f"There is no prompt named {body.name}.", param="name"
             )
         version = await publish_rate_limited(
-            store,
+            store,  # the database: every instance serves it within PROMPT_REFRESH_SECONDS
             self.runtime.limiter,
             workspace_id=caller.workspace_id,
             name=body.name,

@@ -19,6 +19,7 @@ from app.services.llm.settings import GatewaySettings
 from app.services.llm.types import ChatGateway
 from app.services.llm_gateway import LLMGateway, create_gateway
 from app.services.prompts import PROMPTS_DIR, PromptStore, PublishLimits
+from app.services.prompts.catalog import PromptCatalog
 from app.services.usage import UsageService
 from app.services.usage.ratelimit import RateLimiter, rate_limiter_for
 from app.services.usage.tenancy import TenantDatabase
@@ -32,7 +33,7 @@ class RuntimeOptions:
     gateway_settings: GatewaySettings | None = None
     # A ready-made gateway (a test double); the runtime then does not close it.
     gateway: ChatGateway | None = None
-    # The prompt catalogue; default: this app's app/prompts.
+    # The prompt files loaded into the store; default: this app's app/prompts.
     prompts_root: Path | None = None
     # The request-body cap; default: ``max_body_bytes(settings)``.
     max_body_bytes: int | None = None
@@ -47,7 +48,7 @@ class Runtime:
     db: TenantDatabase
     accounts: Accounts
     usage: UsageService
-    prompts: PromptStore
+    prompts: PromptCatalog
     cache: ResponseCache
     limiter: RateLimiter
     max_body_bytes: int
@@ -95,9 +96,13 @@ async def open_runtime(settings: Settings, options: RuntimeOptions | None = None
         db=db,
         accounts=Accounts(db),
         usage=usage,
-        prompts=PromptStore(
-            options.prompts_root or PROMPTS_DIR,
-            limits=PublishLimits(settings.prompt_max_bytes, settings.prompt_max_versions),
+        prompts=PromptCatalog(
+            db,
+            PromptStore(
+                options.prompts_root or PROMPTS_DIR,
+                limits=PublishLimits(settings.prompt_max_bytes, settings.prompt_max_versions),
+            ),
+            refresh_seconds=settings.prompt_refresh_seconds,
         ),
         cache=cache,
         limiter=limiter,

@@ -43,6 +43,8 @@ class ApiService(
     async def authenticate(self, authorization: str | None, headers: Mapping[str, str]) -> Caller:
         """The caller behind the API key (401/403 otherwise), with its response headers."""
         caller = await authenticate(self.runtime.accounts, authorization, headers)
+        # Prompt versions published on other instances: one cheap query per interval.
+        await self.runtime.prompts.refresh()
         # Where the caller's bucket stands; model calls update it as they count.
         entitlement = caller.entitlement
         decision = await self.runtime.limiter.peek(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 
 from app.services.prompts.model import PromptVersion
-from app.services.prompts.store import PromptStore
+from app.services.prompts.catalog import PromptCatalog
 from app.services.usage.errors import RateLimited
 from app.services.usage.ratelimit import RateLimiter
 
@@ -24,7 +24,7 @@ def publish_key(workspace_id: uuid.UUID) -> str:
 
 
 async def publish_rate_limited(
-    store: PromptStore,
+    catalog: PromptCatalog,
     limiter: RateLimiter,
     *,
     workspace_id: uuid.UUID,
@@ -46,4 +46,4 @@ async def publish_rate_limited(
             limit_per_minute=per_minute,
             reset_after=decision.reset_after,
         )
-    return store.publish(name, text)
+    return await catalog.publish(name, text)

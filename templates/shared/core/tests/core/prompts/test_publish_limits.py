@@ -20,6 +20,7 @@ from app.services.prompts import (
     PromptVersionLimitError,
     PublishLimits,
 )
+from app.services.prompts.catalog import PromptCatalog
 from app.services.prompts.publishing import publish_rate_limited
 from app.services.usage.errors import RateLimited
 from app.services.usage.ratelimit import MemoryRateLimiter
@@ -98,25 +99,24 @@ def test_a_new_lock_file_gets_the_umask_mode(tmp_path: Path, prompts_dir: Path) 
 
 
 async def test_publishes_are_rate_limited_per_workspace(
-    prompts_dir: Path, prompt_name: str
+    catalog: PromptCatalog, prompt_name: str
 ) -> None:
-    store = PromptStore(prompts_dir)
     limiter = MemoryRateLimiter()
     busy, quiet = uuid.uuid4(), uuid.uuid4()
     for number in range(3):
         await publish_rate_limited(
-            store,
+            catalog,
             limiter,
             workspace_id=busy,
             name=prompt_name,
             text=version_text(number),
             per_minute=3,
         )
-    versions = store.versions(prompt_name)
+    versions = catalog.versions(prompt_name)
 
     with pytest.raises(RateLimited) as caught:
         await publish_rate_limited(
-            store,
+            catalog,
             limiter,
             workspace_id=busy,
             name=prompt_name,
@@ -125,10 +125,10 @@ async def test_publishes_are_rate_limited_per_workspace(
         )
 
     assert 0 < caught.value.retry_after <= 20
-    assert store.versions(prompt_name) == versions
+    assert catalog.versions(prompt_name) == versions
     # Another workspace has a bucket of its own.
     await publish_rate_limited(
-        store, limiter, workspace_id=quiet, name=prompt_name, text=version_text(9), per_minute=3
+        catalog, limiter, workspace_id=quiet, name=prompt_name, text=version_text(9), per_minute=3
     )
 
 
