@@ -82,14 +82,15 @@ def _gateway(base_url: str) -> GatewaySettings:
     )
 
 
-async def _owner_key(database_url: str) -> str:
+async def _bench_key(database_url: str) -> str:
+    # An operator's key: it calls models in its own workspace and may grant it credits.
     engine = create_engine_for(database_url)
     try:
         accounts = Accounts(TenantDatabase(engine))
         workspace = await accounts.create_workspace("bench", BENCH_TIER)
         user = await accounts.add_user(workspace.id, email="bench@example.test")
         issued = await accounts.issue_api_key(
-            workspace.id, name="bench", user_id=user.id, role="owner"
+            workspace.id, name="bench", user_id=user.id, role="operator"
         )
         return issued.plaintext
     finally:
@@ -144,7 +145,9 @@ def measure(
         base_url=base_url, headers=headers, timeout=30, transport=transport
     ) as client:
         # Credits, for products that sell them (every billing mode accepts a grant).
-        client.post("/v1/credits", json={"amount_usd": "1000000", "reason": "benchmark"})
+        granted = client.post("/v1/credits", json={"amount_usd": "1000000", "reason": "benchmark"})
+        if not granted.is_success:
+            raise SystemExit(f"granting credits failed: {granted.status_code} {granted.text}")
         for index in range(warmup):  # pools, caches, the first statements
             response = client.post("/v1/chat/completions", json=_body(-index, stream))
             if not response.is_success:
@@ -184,7 +187,7 @@ def main(argv: list[str] | None = None) -> Result:
             tempfile.TemporaryDirectory(prefix="request-bench-") as tmp,
             migrated_database(Path(tmp)) as database_url,
         ):
-            key = run(lambda: _owner_key(database_url))
+            key = run(lambda: _bench_key(database_url))
             settings = Settings(
                 database_url=database_url,
                 redis_url=os.environ.get("TEST_REDIS_URL") or None,

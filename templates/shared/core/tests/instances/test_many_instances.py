@@ -201,8 +201,8 @@ def test_concurrent_calls_across_instances_never_overshoot_a_cap(cluster: Cluste
     cost = Decimal(first.json()["usage"]["cost_usd"])
     broke = run(lambda: add_workspace(cluster.database_url, "broke", BROKE))
     fund(cluster, cluster.url(0), broke)
-    first = assert_error(call(cluster.url(0), broke, 0), 402)
-    worst = Decimal(str(first["details"]["required_usd"]))
+    hold = assert_error(call(cluster.url(0), broke, 0), 402)
+    worst = Decimal(str(hold["details"]["required_usd"]))
     assert 0 < cost <= worst
     # Room for about ten calls after the first hold; a hundred race for it.
     cap = worst + 10 * cost
