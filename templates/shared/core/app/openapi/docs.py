@@ -10,8 +10,10 @@ SWAGGER_UI = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
 
 def swagger_ui_html(title: str, openapi_url: str = "/openapi.json") -> str:
     """The page: Swagger UI's assets from its CDN, pointed at ``openapi_url``."""
-    # The title comes from the spec: escaped for HTML; the URL goes into a script as JSON.
-    url = json.dumps(openapi_url).replace("<", "\\u003c")
+    # The title comes from the spec: escaped for HTML; the options go into a script as
+    # JSON, with "<" escaped so no value can close the script element.
+    options = {"url": openapi_url, "dom_id": "#swagger-ui", "deepLinking": True}
+    script = "SwaggerUIBundle(" + json.dumps(options).replace("<", "\\u003c") + ");"
     return f"""<!DOCTYPE html>
 <html>
 <head>
@@ -23,7 +25,7 @@ def swagger_ui_html(title: str, openapi_url: str = "/openapi.json") -> str:
 <div id="swagger-ui"></div>
 <script src="{SWAGGER_UI}/swagger-ui-bundle.js"></script>
 <script>
-SwaggerUIBundle({{url: {url}, dom_id: "#swagger-ui", deepLinking: true}});
+{script}
 </script>
 </body>
 </html>

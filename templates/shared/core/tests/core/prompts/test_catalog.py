@@ -218,7 +218,7 @@ async def test_the_app_role_cannot_change_a_stored_version(
         update(PromptVersionRow).values(text="changed"),
         text("DELETE FROM prompt_versions"),
     ):
-        with pytest.raises(DBAPIError, match="permission denied"):  # noqa: SIM117 (async with below)
+        with pytest.raises(DBAPIError, match="permission denied"):  # noqa: SIM117 (the inner block must raise)
             async with catalog.db.system() as session:
                 await session.execute(statement)
     assert len(await stored(prompts_engine)) >= 1
