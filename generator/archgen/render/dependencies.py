@@ -16,6 +16,10 @@ _COMMON = {
     "redis": "redis>=5.0.1",  # redis.asyncio aclose()
     "pyyaml": "pyyaml>=6",  # prompt front matter
     "python-dotenv": "python-dotenv>=1.0",  # the LLM gateway reads provider keys from .env
+    # Stripe billing: the official SDK (client.v1 services, *_async methods) over httpx.
+    "stripe": "stripe>=16",
+    "httpx": "httpx>=0.27",
+    "sniffio": "sniffio>=1.3",  # httpx retries a failing import per request without it
 }
 
 _FLAVOUR = {

@@ -21,7 +21,7 @@ from app.core.flavour import run
 from app.core.logging import configure_logging
 
 # Command groups, in the order `--help` lists them.
-GROUPS: tuple[str, ...] = ("db", "keys", "prompts")
+GROUPS: tuple[str, ...] = ("db", "keys", "prompts", "billing", "worker")
 
 DESCRIPTION = "Operator commands for this app: the database, API keys and prompts."
 EPILOG = (

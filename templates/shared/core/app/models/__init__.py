@@ -6,6 +6,7 @@ forced row-level security (see ``TENANT_TABLES`` and the first migration).
 
 from app.models.accounts import ApiKey, Entitlement, User, Workspace
 from app.models.base import Base, Micros, utcnow
+from app.models.billing import BillingCustomer, StripeEvent
 from app.models.credits import CreditAccount, CreditEntryKind, CreditGrant, CreditLedgerEntry
 from app.models.usage import (
     BillingOutbox,
@@ -33,6 +34,7 @@ TENANT_TABLES: dict[str, str] = {
             CreditAccount,
             CreditGrant,
             CreditLedgerEntry,
+            BillingCustomer,
         )
     },
 }
@@ -41,6 +43,7 @@ __all__ = [
     "TENANT_TABLES",
     "ApiKey",
     "Base",
+    "BillingCustomer",
     "BillingOutbox",
     "CallOutcome",
     "CreditAccount",
@@ -49,6 +52,7 @@ __all__ = [
     "CreditLedgerEntry",
     "Entitlement",
     "Micros",
+    "StripeEvent",
     "UsageBudget",
     "UsageDaily",
     "UsageEvent",

@@ -211,15 +211,6 @@ def http_error(status: int) -> ApiError:
     return ApiError(status, code, message)
 
 
-def billing_webhook_not_ready() -> ApiError:
-    """501: the billing webhook placeholder's answer."""
-    return ApiError(
-        501,
-        "billing_webhook_not_implemented",
-        "Billing webhooks are not handled yet; nothing was recorded.",
-    )
-
-
 def request_timeout(seconds: float) -> ApiError:
     """408: the client sent its body too slowly; the connection is closed."""
     return ApiError(

@@ -16,6 +16,7 @@ from app.schemas.openai import ModelCard, ModelList
 from app.services.api import reports
 from app.services.api.admin import AdminApi
 from app.services.api.auth import Caller, authenticate
+from app.services.api.billing import BillingApi
 from app.services.api.calls import AUTO_MODEL, OpenedStream, Prepared, note_rate, warning_text
 from app.services.api.chat import ChatApi
 from app.services.api.completions import CompletionsApi
@@ -25,7 +26,7 @@ from app.services.usage.ratelimit import rate_key
 __all__ = ["ApiService", "OpenedStream", "Prepared", "warning_text"]
 
 
-class ApiService(ChatApi, CompletionsApi, AdminApi):
+class ApiService(ChatApi, CompletionsApi, AdminApi, BillingApi):
     """The HTTP API's behaviour, shared by the FastAPI and Flask apps: chat
     (``chat.py``), completions (``completions.py``) and account endpoints
     (``admin.py``) over the shared steps of ``calls.py``."""
