@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from datetime import timedelta
 from typing import Any
 
 import stripe
@@ -61,6 +62,13 @@ def register(subparsers: Any) -> None:
     pushing.add_argument(
         "--limit", type=int, default=None, metavar="N", help="send at most N rows (default: all)"
     )
+    pushing.add_argument(
+        "--lease",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="how long claimed rows stay away from other pushes if this one dies (default: 120)",
+    )
     pushing.set_defaults(handler=push_cmd)
     reconciling = commands.add_parser(
         "reconcile",
@@ -103,15 +111,16 @@ async def setup_cmd(args: argparse.Namespace) -> int:
 
 async def push_cmd(args: argparse.Namespace) -> int:
     """Drain the outbox into the Stripe meter."""
-    if args.limit is not None and args.limit <= 0:
-        print("error: --limit must be positive", file=sys.stderr)
+    if (args.limit is not None and args.limit <= 0) or args.lease <= 0:
+        print("error: --limit and --lease must be positive", file=sys.stderr)
         return 2
     client = _client()
     if client is None:
         return 2
     engine = create_engine_for(get_settings().database_url)
     try:
-        report = await push(TenantDatabase(engine), client, PushOptions(limit=args.limit))
+        options = PushOptions(limit=args.limit, lease=timedelta(seconds=args.lease))
+        report = await push(TenantDatabase(engine), client, options)
     finally:
         await engine.dispose()
     print(report.summary(), file=sys.stderr)

@@ -81,6 +81,7 @@ class _Row:
     id: uuid.UUID
     workspace_id: uuid.UUID
     payload: dict[str, Any]
+    created_at: datetime
     tokens: int | None
     customer: str | None
 
@@ -101,15 +102,19 @@ async def push(
         report.remaining = await backlog(db)
         return report
     done = 0
+    # A run moves forward through the outbox: rows it kept are not claimed again
+    # until the next run (nor are rows released behind it by a push that stopped).
+    after: tuple[datetime, uuid.UUID] | None = None
     while options.limit is None or done < options.limit:
         if options.stopping():
             break
         size = options.batch if options.limit is None else min(options.batch, options.limit - done)
         token = str(uuid.uuid4())
-        rows = await _claim(db, token, size, options.lease)
+        rows = await _claim(db, token, size, options.lease, after)
         if not rows:
             break
         done += len(rows)
+        after = (rows[-1].created_at, rows[-1].id)
         try:
             for row in rows:
                 if options.stopping():
@@ -132,13 +137,27 @@ async def backlog(db: TenantDatabase) -> int:
     return int(count or 0)
 
 
-async def _claim(db: TenantDatabase, token: str, size: int, lease: timedelta) -> list[_Row]:
-    """Claim up to ``size`` unsent, unclaimed rows (oldest first) for ``lease``."""
+async def _claim(
+    db: TenantDatabase,
+    token: str,
+    size: int,
+    lease: timedelta,
+    after: tuple[datetime, uuid.UUID] | None,
+) -> list[_Row]:
+    """Claim up to ``size`` unsent, unclaimed rows (oldest first, past ``after``)."""
     now = utcnow()
     free = and_(
         BillingOutbox.sent_at.is_(None),
         or_(BillingOutbox.claimed_until.is_(None), BillingOutbox.claimed_until < now),
     )
+    if after is not None:
+        free = and_(
+            free,
+            or_(
+                BillingOutbox.created_at > after[0],
+                and_(BillingOutbox.created_at == after[0], BillingOutbox.id > after[1]),
+            ),
+        )
     # System-wide on purpose: the drain serves every workspace.
     async with db.system() as session:
         ids = (
@@ -160,6 +179,7 @@ async def _claim(db: TenantDatabase, token: str, size: int, lease: timedelta) ->
                 BillingOutbox.id,
                 BillingOutbox.workspace_id,
                 BillingOutbox.payload,
+                BillingOutbox.created_at,
                 UsageEvent.input_tokens,
                 UsageEvent.output_tokens,
                 BillingCustomer.stripe_customer_id,
@@ -170,7 +190,7 @@ async def _claim(db: TenantDatabase, token: str, size: int, lease: timedelta) ->
             .order_by(BillingOutbox.created_at, BillingOutbox.id)
         )
         return [
-            _Row(r.id, r.workspace_id, r.payload, (r[3] or 0) + (r[4] or 0), r[5])
+            _Row(r.id, r.workspace_id, r.payload, r.created_at, (r[4] or 0) + (r[5] or 0), r[6])
             for r in found.all()
         ]
 
