@@ -23,7 +23,10 @@ from app.core.logging import configure_logging
 # Command groups, in the order `--help` lists them.
 GROUPS: tuple[str, ...] = ("db", "keys", "prompts", "billing", "worker")
 
-DESCRIPTION = "Operator commands for this app: the database, API keys and prompts."
+DESCRIPTION = (
+    "Operator commands for this app: the database, API keys, prompts, Stripe billing "
+    "and the background worker."
+)
 EPILOG = (
     'Run "python -m app GROUP --help" for a group\'s commands. Output that scripts '
     "read (a new key, JSON) goes to stdout; messages go to stderr. Settings come from "

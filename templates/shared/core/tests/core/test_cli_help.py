@@ -10,6 +10,8 @@ COMMANDS = {
     "db": ("upgrade", "current", "sweep"),
     "keys": ("create", "demo"),
     "prompts": ("list", "check", "publish"),
+    "billing": ("setup", "push", "reconcile"),
+    "worker": (),
 }
 
 

@@ -62,7 +62,8 @@ def parse_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
         for part in parts[:-1]:
             node = node.setdefault(part, {})
         node[parts[-1]] = value
-    return _lists(root)
+    parsed: dict[str, Any] = _lists(root)
+    return parsed
 
 
 def _lists(node: Any) -> Any:
