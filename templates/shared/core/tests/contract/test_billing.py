@@ -32,7 +32,7 @@ UPGRADE = next(
     (
         t
         for t in TIER_LOOKUP_KEYS
-        if set(TIERS[t].allowed_models) - set(SMALL_TIER.allowed_models)
+        if ENABLED and set(TIERS[t].allowed_models) - set(SMALL_TIER.allowed_models)
     ),
     None,
 )
