@@ -467,8 +467,8 @@ def _billing(view: SpecView) -> list[Finding]:
     ]
     for j, pack in enumerate(_as_list(view.billing_raw.get("credit_packs"))):
         if isinstance(pack, dict):
-            path = ("billing", "credit_packs", j, "stripe_lookup_key")
-            located.append((path, pack.get("stripe_lookup_key")))
+            where: tuple[str | int, ...] = ("billing", "credit_packs", j, "stripe_lookup_key")
+            located.append((where, pack.get("stripe_lookup_key")))
     for path, key in located:
         if not isinstance(key, str):
             continue
