@@ -30,12 +30,11 @@ class BillingCustomer(Base):
 class StripeEvent(Base):
     """A Stripe webhook event already handled: a replay of its id changes nothing.
 
-    Not a tenant table: an event names its workspace only once it is read.
+    Not a tenant table: it holds Stripe's ids only, no workspace data.
     """
 
     __tablename__ = "stripe_events"
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     type: Mapped[str] = mapped_column(String(100))
-    workspace_id: Mapped[uuid.UUID | None]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -42,7 +42,6 @@ def upgrade() -> None:
         "stripe_events",
         sa.Column("id", sa.String(255), nullable=False),
         sa.Column("type", sa.String(100), nullable=False),
-        sa.Column("workspace_id", sa.Uuid(), nullable=True),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_stripe_events"),
     )

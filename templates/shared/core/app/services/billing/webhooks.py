@@ -99,8 +99,8 @@ async def handle(db: TenantDatabase, event: dict[str, Any]) -> WebhookResult:
         async with db.system() as session:
             if await session.get(StripeEvent, event_id) is not None:
                 return WebhookResult(event_id, kind, duplicate=True)
-            workspace_id = await _apply(session, db.dialect, kind, obj)
-            session.add(StripeEvent(id=event_id, type=kind, workspace_id=workspace_id))
+            await _apply(session, db.dialect, kind, obj)
+            session.add(StripeEvent(id=event_id, type=kind))
     except IntegrityError:
         # The same event, delivered twice at once: the other delivery applied it.
         return WebhookResult(event_id, kind, duplicate=True)
