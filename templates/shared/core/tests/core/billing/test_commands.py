@@ -16,7 +16,10 @@ import stripe
 
 from app.cli import main
 from app.core.catalog import BILLING_MODE
-from app.core.config import get_settings
+from app.core.config import Settings, get_settings
+from app.services.api.errors import ApiError
+from app.services.api.runtime import open_runtime
+from app.services.api.service import ApiService
 from app.services.billing.push import METERED_MODES, PushOptions, push
 from app.services.billing.reconcile import reconcile
 from app.services.usage import TenantDatabase, UsageService
@@ -155,3 +158,21 @@ def test_the_worker_runs_its_jobs_and_stops_on_sigterm(usage_database_url: str) 
 
     assert code == 0, err
     assert "worker stopped" in err
+
+
+async def test_the_api_says_why_billing_cannot_run(
+    environment: None, usage_database_url: str
+) -> None:
+    # The app starts without Stripe settings; its billing endpoints answer 404 or 503.
+    runtime = await open_runtime(Settings(database_url=usage_database_url))
+    try:
+        with pytest.raises(ApiError) as refused:
+            await ApiService(runtime).billing_webhook(b"{}", None)
+    finally:
+        await runtime.close()
+    expected = (
+        (404, "billing_not_enabled")
+        if BILLING_MODE == "none"
+        else (503, "billing_not_configured")
+    )
+    assert (refused.value.status, refused.value.code) == expected
