@@ -6,6 +6,7 @@ says why (the cap, or the credits) and what would help (an upgrade, credits).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -100,7 +101,7 @@ async def refusal(
         else None
     )
     if checkout and upgrade:
-        hint += f' Upgrade with POST {checkout} and {{"tier": "{upgrade.name}"}}.'
+        hint += f" Upgrade with POST {checkout} and " + json.dumps({"tier": upgrade.name}) + "."
     return CapExceeded(
         cap=MONTHLY_COST,
         used_usd=usd_text(state.used_micros),

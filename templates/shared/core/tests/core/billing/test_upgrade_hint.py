@@ -3,6 +3,7 @@ and the next tier, when that tier is sold through Stripe Checkout."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -56,4 +57,4 @@ async def test_the_cap_refusal_names_checkout_and_the_next_tier(
     upgrade = refused.value.to_dict()["upgrade"]
     assert upgrade["checkout"] == "/v1/billing/checkout"
     assert upgrade["tier"] in TIER_LOOKUP_KEYS
-    assert f'{{"tier": "{upgrade["tier"]}"}}' in upgrade["hint"]
+    assert json.dumps({"tier": upgrade["tier"]}) in upgrade["hint"]
