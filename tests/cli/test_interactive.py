@@ -47,6 +47,7 @@ def test_asks_for_the_whole_spec_and_writes_a_valid_one(tmp_path: Path) -> None:
         ("monthly cost cap", ""),
         ("requests per minute", ""),
         ("allowed models", ""),
+        ("Stripe price lookup key", ""),
         # team: a new tier, defaults from the blueprint's first; bad answers re-asked
         ("monthly price", "lots"),
         ("Input should be a valid decimal", "49"),
@@ -55,6 +56,8 @@ def test_asks_for_the_whole_spec_and_writes_a_valid_one(tmp_path: Path) -> None:
         ("greater than 0", "120"),
         ("allowed models", "gpt-4.1-mini, gpt-9"),
         ("unknown model gpt-9", "gpt-4.1-mini, claude-haiku-4-5"),
+        ("Stripe price lookup key", "tiny team"),  # not a lookup key: asked again
+        ("Stripe price lookup key", "tiny_team"),
         ("Workflows", "summarize"),
         ("unit", "digest"),
         ("minimum model quality", "1.5"),
@@ -76,7 +79,8 @@ def test_asks_for_the_whole_spec_and_writes_a_valid_one(tmp_path: Path) -> None:
     assert spec["product"]["name"] == "Tiny [bold]Bot[/bold]"
     assert spec["framework"] == "flask"
     assert spec["providers"] == ["openai", "anthropic"]
-    assert spec["billing"] == {"mode": "prepaid_credits"}
+    assert spec["billing"]["mode"] == "prepaid_credits"
+    assert spec["billing"]["credit_packs"] == []  # the blueprint's mode differs: none kept
     assert {p for m in spec["models"] for p in m["providers"]} <= {"openai", "anthropic"}
     free, team = spec["tiers"]
     assert free["name"] == "free" and free["requests_per_minute"] == 10
@@ -85,6 +89,7 @@ def test_asks_for_the_whole_spec_and_writes_a_valid_one(tmp_path: Path) -> None:
     assert (team["monthly_price"], team["monthly_cost_cap"]) == (49, 15)
     assert team["requests_per_minute"] == 120
     assert team["allowed_models"] == ["gpt-4.1-mini", "claude-haiku-4-5"]
+    assert team["stripe_lookup_key"] == "tiny_team" and "stripe_lookup_key" not in free
     (workflow,) = spec["workflows"]
     assert workflow["unit"] == "digest" and workflow["min_quality"] == 0.6
     assert workflow["max_context_tokens"] == 32000

@@ -97,7 +97,10 @@ def test_records_carry_the_specs_settings(case: tuple[ProductSpec, RenderedProje
     assert f"`routing.strategy: {spec.routing.strategy.value}`" in adr["0007"]
     assert f"entries live {spec.cache.exact.ttl_seconds} s" in adr["0008"]
     assert f"# ADR-0010: Billing mode `{spec.billing.mode.value}`" in adr["0010"]
-    assert "Nothing sends the outbox rows to Stripe yet" in adr["0010"]
+    if spec.billing.mode.value != "none":
+        assert "`POST /v1/billing/webhook` verifies each event's" in adr["0010"]
+    if spec.billing.mode.value == "stripe_metered":
+        assert f"Stripe meter\n`{spec.billing.meter.event_name}`" in adr["0010"]
     for tier in spec.tiers:
         assert f"| `{tier.name}` |" in adr["0011"]
         assert f"| {tier.requests_per_minute} |" in adr["0011"]

@@ -15,7 +15,7 @@ from .projects import FRAMEWORKS, rendered
 KNOWLEDGE_FILES = (
     "app/services/knowledge/store.py",
     "app/models/knowledge.py",
-    "app/migrations/versions/0006_knowledge.py",
+    "app/migrations/versions/knowledge_0001.py",
     "app/cli/knowledge.py",
     "docs/knowledge.md",
     "tests/contract/test_knowledge.py",

@@ -169,14 +169,14 @@ def _ask_tier(ui: _Asker, name: str, like: Data, catalog: list[str], billing: st
     }
     if "soft_warnings" in like:
         tier["soft_warnings"] = like["soft_warnings"]
-    if billing.startswith("stripe") or billing == "hybrid":
+    if billing != "none":
         stripe = ui.ask(
-            "  Stripe price id (blank for none)",
-            _text(like.get("stripe_price_id")),
-            _optional(_field(Tier, "stripe_price_id")),
+            "  Stripe price lookup key, to sell it through Checkout (blank for none)",
+            _text(like.get("stripe_lookup_key")),
+            _optional(_field(Tier, "stripe_lookup_key")),
         )
         if stripe is not None:
-            tier["stripe_price_id"] = stripe
+            tier["stripe_lookup_key"] = stripe
     return tier
 
 
@@ -244,6 +244,10 @@ def _ask_basics(ui: _Asker, base: ProductSpec, data: Data) -> str:
     data["providers"], data["models"] = _ask_providers(ui, data)
     billing = ui.choose("Billing mode", [b.value for b in BillingMode], base.billing.mode.value)
     data["billing"] = {"mode": billing}
+    if billing == base.billing.mode.value:
+        # The base spec's meter and credit packs (tiers may change: not its fallback tier).
+        kept = base.billing.model_dump(mode="json", exclude_defaults=True)
+        data["billing"] |= {k: kept[k] for k in ("meter", "credit_packs") if k in kept}
     return billing
 
 

@@ -123,6 +123,8 @@ def build_context(
     """The render context of ``spec`` (validated, prices resolved) for ``framework``."""
     flavour = flavour_of(framework or spec.framework)
     data = spec.model_dump(mode="json")
+    # What a meter unit costs (derived for cost_micros meters), as exact decimal text.
+    data["billing"]["meter"]["unit_price"] = format(spec.billing.meter.price_per_unit(), "f")
     return RenderContext(
         spec=MappingProxyType(data),
         flavour=flavour,

@@ -18,6 +18,10 @@ _COMMON = {
     "python-dotenv": "python-dotenv>=1.0",  # the LLM gateway reads provider keys from .env
     "prometheus-client": "prometheus-client>=0.20",  # GET /metrics
     "jinja2": "jinja2>=3.1",  # the /admin dashboard's templates
+    # Stripe billing: the official SDK (client.v1 services, *_async methods) over httpx.
+    "stripe": "stripe>=16",
+    "httpx": "httpx>=0.27",
+    "sniffio": "sniffio>=1.3",  # httpx retries a failing import per request without it
 }
 
 _FLAVOUR = {

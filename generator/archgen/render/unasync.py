@@ -76,6 +76,10 @@ RULES: tuple[Rule, ...] = (
     Rule("name", "StopAsyncIteration", "StopIteration"),
     Rule("name", "aclose", "close"),  # redis.asyncio clients and async generators
     Rule("name", "aiosqlite", "pysqlite"),  # the SQLite driver in a database URL
+    # The Stripe SDK's async methods are its sync ones with an ``_async`` suffix.
+    Rule("name", "create_async", "create"),
+    Rule("name", "list_async", "list"),
+    Rule("name", "retrieve_async", "retrieve"),
 )
 
 _IMPORTS = {

@@ -42,6 +42,8 @@ _MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/@+-]*$"
 _MODEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$"
 _STRIPE_PRICE_PATTERN = r"^[A-Za-z0-9_]+$"
 _UNIT_PATTERN = r"^[A-Za-z][A-Za-z0-9 _-]*$"
+# Stripe lookup keys and meter event names: also land in generated code and docs.
+_STRIPE_KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=8)]
 PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=8)]
@@ -83,6 +85,16 @@ StripePriceId = Annotated[
         min_length=1,
         max_length=100,
         description="The Stripe price id (price_...): ASCII letters, digits and '_'.",
+    ),
+]
+StripeLookupKey = Annotated[
+    str,
+    Field(
+        pattern=_STRIPE_KEY_PATTERN,
+        min_length=1,
+        max_length=100,
+        description="A Stripe price lookup key (`python -m app billing setup` creates the "
+        "price under it): lowercase ASCII letters, digits and '_', starting with a letter.",
     ),
 ]
 Unit = Annotated[
@@ -238,7 +250,17 @@ class Tier(_Strict):
     )
     requests_per_minute: Annotated[int, Field(gt=0)]
     allowed_models: Annotated[list[str], Field(min_length=1)]
-    stripe_price_id: StripePriceId | None = None
+    stripe_price_id: StripePriceId | None = Field(
+        default=None,
+        description="Legacy: a pasted Stripe price id, recorded on outbox rows. Prefer "
+        "stripe_lookup_key.",
+    )
+    stripe_lookup_key: StripeLookupKey | None = Field(
+        default=None,
+        description="Sells this tier through Stripe Checkout: the lookup key of its monthly "
+        "price (and, in stripe_metered mode, '<key>_usage' of its metered price). "
+        "Null: the tier is not sold through Stripe.",
+    )
 
     @field_validator("soft_warnings")
     @classmethod
@@ -352,8 +374,76 @@ class Knowledge(_Strict):
         return self.limits.get(tier) or KnowledgeLimits()
 
 
+class MeterUnit(StrEnum):
+    workflow_unit = "workflow_unit"
+    kilo_tokens = "kilo_tokens"
+    cost_micros = "cost_micros"
+
+
+class Meter(_Strict):
+    """The Stripe Billing Meter usage is reported to (stripe_metered mode)."""
+
+    event_name: Annotated[
+        str,
+        Field(
+            pattern=_STRIPE_KEY_PATTERN,
+            min_length=1,
+            max_length=100,
+            description="The meter's event name: lowercase ASCII letters, digits and '_'.",
+        ),
+    ] = "ai_usage"
+    unit: MeterUnit = Field(
+        default=MeterUnit.cost_micros,
+        description="What one unit is: workflow_unit (one answer delivered), kilo_tokens "
+        "(1,000 tokens, input plus output, rounded up per call) or cost_micros (one "
+        "micro-dollar of provider cost, charged with markup).",
+    )
+    unit_price: PositiveMoney | None = Field(
+        default=None,
+        description="USD per unit; required for workflow_unit and kilo_tokens (cost_micros "
+        "units cost markup x $0.000001).",
+    )
+    markup: Annotated[Decimal, Field(ge=1, le=1000, max_digits=10, decimal_places=4)] = Field(
+        default=Decimal(1),
+        description="cost_micros only: what a customer pays per dollar of provider cost.",
+    )
+
+    def price_per_unit(self) -> Decimal:
+        """USD per unit: ``unit_price``, or markup x $0.000001 for cost_micros."""
+        if self.unit_price is not None:
+            return self.unit_price
+        return self.markup * Decimal("0.000001")
+
+    @model_validator(mode="after")
+    def _priced(self) -> Meter:
+        if self.unit != MeterUnit.cost_micros and self.unit_price is None:
+            raise ValueError(f"a meter counting {self.unit.value} needs a unit_price (USD)")
+        if self.unit == MeterUnit.cost_micros and self.unit_price is not None:
+            raise ValueError("a cost_micros meter is priced by markup, not unit_price")
+        return self
+
+
+class CreditPack(_Strict):
+    """Prepaid credits sold through Stripe Checkout (prepaid_credits and hybrid modes)."""
+
+    name: Identifier
+    credits: PositiveMoney = Field(description="USD of credits granted when paid.")
+    price: PositiveMoney = Field(description="What the customer pays, in USD.")
+    stripe_lookup_key: StripeLookupKey
+
+
 class Billing(_Strict):
     mode: BillingMode = BillingMode.none
+    meter: Meter = Field(default_factory=Meter)
+    credit_packs: list[CreditPack] = Field(
+        default_factory=list,
+        description="Credit packs customers may buy (prepaid_credits and hybrid modes).",
+    )
+    fallback_tier: Identifier | None = Field(
+        default=None,
+        description="The tier a workspace falls back to when its subscription ends. "
+        "Default: the first tier.",
+    )
 
 
 class CircuitBreaker(_Strict):

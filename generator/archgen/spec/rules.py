@@ -54,6 +54,7 @@ class SpecView:
     tco_raw: dict[str, Any] = field(default_factory=dict)
     # The knowledge section as written (None when absent, {} when not a mapping).
     knowledge_raw: dict[str, Any] | None = None
+    billing_raw: dict[str, Any] = field(default_factory=dict)
     # False when a section is not a list at all, or an item's id/name is unreadable:
     # then "unknown model" / "unknown tier" could be about the unreadable one.
     providers_listed: bool = True
@@ -86,6 +87,7 @@ class SpecView:
             tco=spec.tco,
             tco_raw=spec.tco.model_dump(),
             knowledge_raw=spec.knowledge.model_dump(mode="json") if spec.knowledge else None,
+            billing_raw=spec.billing.model_dump(mode="json"),
         )
 
     @classmethod
@@ -108,6 +110,7 @@ class SpecView:
             tco=_validate(TcoAssumptions, tco_raw),
             tco_raw=tco_raw or {},
             knowledge_raw=_knowledge_raw(data),
+            billing_raw=data["billing"] if isinstance(data.get("billing"), dict) else {},
             providers_listed=bool(providers) and isinstance(data.get("providers"), list),
             model_ids_known=_names_known(data.get("models"), models),
             tier_names_known=_names_known(data.get("tiers"), tiers),
@@ -173,6 +176,7 @@ def check(view: SpecView) -> list[Finding]:
     findings += _workflows_runnable(view)
     findings += _tco(view)
     findings += _knowledge(view)
+    findings += _billing(view)
     return findings
 
 
@@ -496,4 +500,40 @@ def _knowledge(view: SpecView) -> list[Finding]:
                         at_key=True,
                     )
                 )
+    return out
+
+
+def _billing(view: SpecView) -> list[Finding]:
+    """The fallback tier exists; Stripe lookup keys name one price each."""
+    out = []
+    names = [e.name for e in view.tiers if e.name is not None]
+    fallback = view.billing_raw.get("fallback_tier")
+    if isinstance(fallback, str) and view.tier_names_known and fallback not in names:
+        out.append(
+            Finding(
+                ("billing", "fallback_tier"),
+                f"unknown tier '{fallback}' as billing.fallback_tier"
+                f"{suggest(fallback, names)}; tiers: {_names(names)}",
+            )
+        )
+    keys: dict[str, tuple[str | int, ...]] = {}
+    located: list[tuple[tuple[str | int, ...], Any]] = [
+        (("tiers", e.index, "stripe_lookup_key"), e.raw.get("stripe_lookup_key"))
+        for e in view.tiers
+    ]
+    located += [
+        (("tiers", e.index, "stripe_lookup_key"), f"{e.raw.get('stripe_lookup_key')}_usage")
+        for e in view.tiers
+        if isinstance(e.raw.get("stripe_lookup_key"), str)
+    ]
+    for j, pack in enumerate(_as_list(view.billing_raw.get("credit_packs"))):
+        if isinstance(pack, dict):
+            where: tuple[str | int, ...] = ("billing", "credit_packs", j, "stripe_lookup_key")
+            located.append((where, pack.get("stripe_lookup_key")))
+    for path, key in located:
+        if not isinstance(key, str):
+            continue
+        if key in keys:
+            out.append(Finding(path, f"Stripe lookup key '{key}' is used twice"))
+        keys.setdefault(key, path)
     return out

@@ -1,21 +1,45 @@
-"""``POST /v1/billing/webhook``: a placeholder until billing webhooks are implemented.
+"""``/v1/billing``: Checkout and portal sessions (owners), and Stripe's webhook.
 
-It reads (and size-limits) the body and answers 501 in the API's error shape,
-so a misconfigured payment provider sees a clear, retryable refusal.
+See ``docs/billing.md`` for what each billing mode does and the error answers.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
 
+from fastapi import APIRouter, Header, Request
+
+from app.deps import ApiDep, CallerDep, JsonCallerDep
+from app.schemas.billing import CheckoutBody, CheckoutSessionOut, PortalSessionOut, WebhookAck
 from app.schemas.errors import ErrorBody
-from app.services.api.errors import billing_webhook_not_ready
 
 router = APIRouter(prefix="/v1/billing", tags=["billing"])
 
+_ERRORS: dict[int | str, dict[str, object]] = {
+    "4XX": {"model": ErrorBody},
+    "5XX": {"model": ErrorBody},
+}
 
-@router.post("/webhook", status_code=501, responses={501: {"model": ErrorBody}})
-async def billing_webhook(request: Request) -> None:
-    """Not implemented yet: always 501."""
-    await request.body()
-    raise billing_webhook_not_ready()
+
+@router.post("/checkout", response_model=CheckoutSessionOut, responses=_ERRORS)
+async def billing_checkout(
+    caller: JsonCallerDep, body: CheckoutBody, api: ApiDep
+) -> CheckoutSessionOut:
+    """A Stripe Checkout session for a tier or a credit pack (owners only)."""
+    return await api.billing_checkout(caller, body)
+
+
+@router.post("/portal", response_model=PortalSessionOut, responses=_ERRORS)
+async def billing_portal(caller: CallerDep, api: ApiDep) -> PortalSessionOut:
+    """A Stripe customer-portal session (owners only)."""
+    return await api.billing_portal(caller)
+
+
+@router.post("/webhook", response_model=WebhookAck, responses=_ERRORS)
+async def billing_webhook(
+    request: Request,
+    api: ApiDep,
+    stripe_signature: Annotated[str | None, Header()] = None,
+) -> WebhookAck:
+    """Stripe's events, verified by their ``Stripe-Signature`` and applied once."""
+    return await api.billing_webhook(await request.body(), stripe_signature)

@@ -22,12 +22,21 @@ from app.core.flavour import run
 from app.core.logging import configure_logging
 
 # Command groups, in the order `--help` lists them.
-GROUPS: tuple[str, ...] = ("db", "keys", "prompts", "workspaces", "credits", "report")
+GROUPS: tuple[str, ...] = (
+    "db",
+    "keys",
+    "prompts",
+    "workspaces",
+    "credits",
+    "report",
+    "billing",
+    "worker",
+)
 GROUPS += FEATURE_GROUPS  # the optional features' groups (app/cli/features.py)
 
 DESCRIPTION = (
     "Operator commands for this app: the database, API keys, prompts, workspaces "
-    "and their plans, credits."
+    "and their plans, credits, reports, Stripe billing and the background worker."
 )
 EPILOG = (
     'Run "python -m app GROUP --help" for a group\'s commands. Output that scripts '

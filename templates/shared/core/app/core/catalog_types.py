@@ -58,3 +58,24 @@ class WorkflowInfo:
 class CircuitBreakerPolicy:
     error_threshold: int
     reset_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class MeterInfo:
+    """The Stripe Billing Meter usage is reported to, and what one unit is."""
+
+    event_name: str
+    # "workflow_unit" (an answer delivered), "kilo_tokens" or "cost_micros".
+    unit: str
+    # USD per unit (for cost_micros: markup x 0.000001).
+    unit_price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CreditPackInfo:
+    """Prepaid credits sold through Stripe Checkout."""
+
+    name: str
+    credits: Decimal  # USD of credits granted
+    price: Decimal  # USD paid
+    lookup_key: str

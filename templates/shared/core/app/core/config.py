@@ -54,6 +54,20 @@ class Settings(BaseSettings):
         gt=0,
         description="Time a client has to send a whole request body; slower ones get 408.",
     )
+    # Stripe billing (docs/billing.md); unused when the spec's billing mode is "none".
+    stripe_secret_key: str | None = Field(
+        default=None, description="Stripe secret key (sk_test_... first, then sk_live_...)."
+    )
+    stripe_webhook_secret: str | None = Field(
+        default=None, description="Signing secret (whsec_...) of the Stripe webhook endpoint."
+    )
+    stripe_api_base: str | None = Field(
+        default=None, description="Another Stripe API base URL (tests point it at a fake)."
+    )
+    public_base_url: str = Field(
+        default="http://localhost:8000",
+        description="Where customers reach this app (Checkout and portal return URLs).",
+    )
 
     @field_validator("log_level")
     @classmethod

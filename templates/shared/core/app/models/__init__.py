@@ -6,6 +6,7 @@ forced row-level security (see ``TENANT_TABLES`` and the first migration).
 
 from app.models.accounts import ApiKey, Entitlement, User, Workspace
 from app.models.base import Base, Micros, utcnow
+from app.models.billing import BillingCustomer, StripeEvent
 from app.models.credits import CreditAccount, CreditEntryKind, CreditGrant, CreditLedgerEntry
 from app.models.features import FEATURE_TENANT_TABLES, UNMANAGED, is_unmanaged
 from app.models.prompts import PromptVersionRow
@@ -35,6 +36,7 @@ TENANT_TABLES: dict[str, str] = {
             CreditAccount,
             CreditGrant,
             CreditLedgerEntry,
+            BillingCustomer,
         )
     },
     **FEATURE_TENANT_TABLES,
@@ -46,6 +48,7 @@ __all__ = [
     "is_unmanaged",
     "ApiKey",
     "Base",
+    "BillingCustomer",
     "BillingOutbox",
     "CallOutcome",
     "CreditAccount",
@@ -55,6 +58,7 @@ __all__ = [
     "Entitlement",
     "Micros",
     "PromptVersionRow",
+    "StripeEvent",
     "UsageBudget",
     "UsageDaily",
     "UsageEvent",

@@ -124,6 +124,10 @@ class BillingOutbox(Base):
     sent_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # A push claims rows for a while (a lease), so concurrent pushes never send the
+    # same row; a push that died leaves its claim to expire.
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    claimed_until: Mapped[datetime | None]
 
 
 class UsageBudget(Base):

@@ -17,7 +17,7 @@ class Param:
 
     name: str
     annotation: Any  # its Python type, e.g. ``str | None``
-    where: str = "query"  # "query" or "path"
+    where: str = "query"  # "query", "path" or "header"
     description: str | None = None
 
     @property

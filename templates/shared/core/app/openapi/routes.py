@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from app.openapi.features import FEATURE_ROUTES
 from app.openapi.route import ALL_ERRORS, CLIENT_ERRORS, Param, Route
+from app.schemas.billing import CheckoutBody, CheckoutSessionOut, PortalSessionOut, WebhookAck
 from app.schemas.chat import ChatBody, ChatResponse
 from app.schemas.credits import CreditBalance, CreditGrantBody, CreditGrantResult
-from app.schemas.errors import ErrorBody
 from app.schemas.feedback import FeedbackBody, FeedbackResult
 from app.schemas.keys import ApiKeyInfo, ApiKeyList, CreatedApiKey, CreateKeyBody
 from app.schemas.openai import ChatCompletion, ChatCompletionRequest, ModelList
@@ -205,13 +205,32 @@ CORE_ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "post",
+        "/v1/billing/checkout",
+        "billing_checkout",
+        "billing",
+        "A Stripe Checkout session for a tier or a credit pack (owners only).",
+        body=CheckoutBody,
+        response=CheckoutSessionOut,
+        errors=ALL_ERRORS,
+    ),
+    Route(
+        "post",
+        "/v1/billing/portal",
+        "billing_portal",
+        "billing",
+        "A Stripe customer-portal session (owners only).",
+        response=PortalSessionOut,
+        errors=ALL_ERRORS,
+    ),
+    Route(
+        "post",
         "/v1/billing/webhook",
         "billing_webhook",
         "billing",
-        "Not implemented yet: always 501.",
-        response=ErrorBody,
-        status=501,
-        errors=(),
+        "Stripe's events, verified by their ``Stripe-Signature`` and applied once.",
+        response=WebhookAck,
+        params=(Param("stripe-signature", str | None, "header"),),
+        errors=ALL_ERRORS,
     ),
 )
 # The optional features' routes come last.

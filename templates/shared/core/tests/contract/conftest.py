@@ -28,6 +28,7 @@ from tests.contract.world import (
     migrated_database,
     seed,
 )
+from tests.fakes.stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.web.server import SERVER, serve
 
 
@@ -37,12 +38,21 @@ def contract(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Contract]:
     # A copy of the prompt catalogue: publishing in a test must not touch the app's own.
     prompts = tmp / "prompts"
     shutil.copytree(PROMPTS_DIR, prompts)
-    with migrated_database(tmp) as database_url, fake_providers() as upstreams:
+    with (
+        migrated_database(tmp) as database_url,
+        fake_providers() as upstreams,
+        FakeStripe() as fake_stripe,
+    ):
         keys = run(lambda: seed(database_url))
         settings = Settings(
             database_url=database_url,
             redis_url=os.environ.get("TEST_REDIS_URL") or None,
             environment="test",
+            # Billing against the fake Stripe (used only when the spec bills through Stripe).
+            stripe_secret_key=SECRET_KEY,
+            stripe_webhook_secret=WEBHOOK_SECRET,
+            stripe_api_base=fake_stripe.base_url,
+            public_base_url="http://app.test",
         )
         options = RuntimeOptions(
             # The fakes only, whatever provider keys the environment holds.
@@ -51,7 +61,9 @@ def contract(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Contract]:
             max_body_bytes=body_cap(),
         )
         with serve(settings, options) as base_url:
-            world = Contract(base_url, database_url, SERVER, keys, body_cap(), upstreams)
+            world = Contract(
+                base_url, database_url, SERVER, keys, body_cap(), upstreams, fake_stripe
+            )
             fund(world)
             yield world
 

@@ -126,7 +126,3 @@ def test_past_a_soft_threshold_every_response_warns(
     assert report["warnings"] and "used=" not in report["warnings"][0]
     as_owner = client.get("/v1/models", headers=owner.headers())
     assert "used=" in as_owner.headers["x-usage-warning"]  # owners see the amounts
-
-
-def test_billing_webhook_is_a_placeholder(client: httpx.Client) -> None:
-    assert_error(client.post("/v1/billing/webhook", content=b"{}"), 501)

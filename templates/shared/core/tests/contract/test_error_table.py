@@ -81,7 +81,7 @@ def test_cap_amounts_are_for_owners_only() -> None:
     owner = to_api_error(cap_exceeded(), owner=True).to_json()["error"]
     assert member["status"] == owner["status"] == 402
     assert "$" not in member["message"] and "8.99" not in str(member)
-    assert member["details"]["upgrade"] == {"tier": "pro"}
+    assert member["details"]["upgrade"] == {"tier": "pro", "checkout": None}
     assert owner["details"]["used_usd"] == "8.99"
 
 

@@ -171,6 +171,18 @@ def probe_view_metrics(c: Contract, client: httpx.Client, role: Role, scope: Sco
         assert response.headers["content-type"].startswith("text/plain")
 
 
+def probe_manage_billing(
+    c: Contract, client: httpx.Client, role: Role, scope: Scope | None
+) -> None:
+    response = client.post("/v1/billing/portal", headers=headers(c, role))
+    if scope is None:
+        refused(response, "manage_billing")
+    else:
+        # Past the role check: a session, or what this project's billing mode answers.
+        assert response.status_code != 403, response.text
+        assert response.status_code < 500, response.text
+
+
 def probe_view_reports(c: Contract, client: httpx.Client, role: Role, scope: Scope | None) -> None:
     response = client.get("/v1/reports/margins", headers=headers(c, role))
     if scope is None:
@@ -194,6 +206,7 @@ PROBES: dict[str, Probe] = {
     "list_prompts": probe_list_prompts,
     "publish_prompts": probe_publish_prompts,
     "manage_keys": probe_manage_keys,
+    "manage_billing": probe_manage_billing,
     "view_reports": probe_view_reports,
     "view_metrics": probe_view_metrics,
 }

@@ -28,6 +28,7 @@ from app.core.db import create_engine_for
 from app.services.accounts import Accounts
 from app.services.llm.settings import GatewaySettings, ProviderSettings
 from app.services.usage.tenancy import TenantDatabase
+from tests.fakes.stripe import FakeStripe
 from tests.fakes.upstream import FakeUpstream
 from tests.fakes.wire import ANTHROPIC, GEMINI, OPENAI
 
@@ -68,6 +69,7 @@ class Contract:
     keys: dict[str, Key]
     max_body_bytes: int
     upstreams: dict[str, FakeUpstream]  # wire format -> the fake serving it
+    stripe: FakeStripe | None = None  # the fake Stripe the server's billing talks to
 
     def key(self, name: str) -> Key:
         return self.keys[name]

@@ -15,6 +15,8 @@ COMMANDS = {
     "workspaces": ("list", "set-tier"),
     "credits": ("grant",),
     "report": ("margins", "outliers", "retries"),
+    "billing": ("setup", "push", "reconcile"),
+    "worker": (),
 }
 
 

@@ -124,6 +124,12 @@ PERMISSIONS: dict[str, Permission] = dict(
             owner="workspace",
         ),
         _rule(
+            "manage_billing",
+            "`POST /v1/billing/checkout`, `POST /v1/billing/portal`",
+            operator="workspace",
+            owner="workspace",
+        ),
+        _rule(
             "view_reports",
             "`GET /v1/reports/*`, the `/admin` dashboard (operators: every workspace, named)",
             operator="any",

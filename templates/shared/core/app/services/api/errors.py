@@ -211,15 +211,6 @@ def http_error(status: int) -> ApiError:
     return ApiError(status, code, message)
 
 
-def billing_webhook_not_ready() -> ApiError:
-    """501: the billing webhook placeholder's answer."""
-    return ApiError(
-        501,
-        "billing_webhook_not_implemented",
-        "Billing webhooks are not handled yet; nothing was recorded.",
-    )
-
-
 def request_timeout(seconds: float) -> ApiError:
     """408: the client sent its body too slowly; the connection is closed."""
     return ApiError(
@@ -351,8 +342,10 @@ def _usage_error(exc: UsageError, owner: bool) -> ApiError:
         details = {"cap": exc.cap, "resets_at": exc.resets_at.isoformat()}
         message = f"This period's allowance is used up; it resets at {exc.resets_at.isoformat()}."
         if exc.upgrade_tier:
-            details["upgrade"] = {"tier": exc.upgrade_tier}
+            details["upgrade"] = {"tier": exc.upgrade_tier, "checkout": exc.upgrade_checkout}
             message += f" Upgrade to the {exc.upgrade_tier} plan for a larger allowance."
+            if exc.upgrade_checkout:
+                message += f" Owners can buy it with POST {exc.upgrade_checkout}."
     return ApiError(exc.status, exc.code, message, details=details, headers=exc.headers())
 
 

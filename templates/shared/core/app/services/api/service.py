@@ -16,13 +16,14 @@ from app.schemas.openai import ModelCard, ModelList
 from app.services.api import reports
 from app.services.api.admin import AdminApi
 from app.services.api.auth import Caller, authenticate
+from app.services.api.billing import BillingApi
 from app.services.api.calls import AUTO_MODEL, OpenedStream, Prepared, note_rate, warning_text
 from app.services.api.chat import ChatApi
 from app.services.api.completions import CompletionsApi
+from app.services.api.features import FeatureApis
 from app.services.api.keys import KeysApi
 from app.services.api.observability import ObservabilityApi
 from app.services.api.reporting import ReportsApi
-from app.services.api.features import FeatureApis
 from app.services.usage.ratelimit import rate_key
 
 # The web layers import these from here.
@@ -30,7 +31,14 @@ __all__ = ["ApiService", "OpenedStream", "Prepared", "warning_text"]
 
 
 class ApiService(
-    FeatureApis, ChatApi, CompletionsApi, AdminApi, KeysApi, ObservabilityApi, ReportsApi
+    FeatureApis,
+    ChatApi,
+    CompletionsApi,
+    AdminApi,
+    KeysApi,
+    ObservabilityApi,
+    ReportsApi,
+    BillingApi,
 ):
     """The HTTP API's behaviour, shared by the FastAPI and Flask apps: chat
     (``chat.py``), completions (``completions.py``) and account endpoints

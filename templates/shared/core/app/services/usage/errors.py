@@ -47,6 +47,7 @@ class CapExceeded(UsageError):
         resets_at: datetime,
         upgrade_tier: str | None,
         upgrade_hint: str,
+        upgrade_checkout: str | None = None,
     ) -> None:
         super().__init__(
             f"The {cap.replace('_', ' ')} cap is reached: ${used_usd} of ${limit_usd} used, "
@@ -60,6 +61,8 @@ class CapExceeded(UsageError):
         self.resets_at = resets_at
         self.upgrade_tier = upgrade_tier
         self.upgrade_hint = upgrade_hint
+        # Where the upgrade is bought (``POST /v1/billing/checkout``), when it is sold there.
+        self.upgrade_checkout = upgrade_checkout
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -69,7 +72,11 @@ class CapExceeded(UsageError):
             "limit_usd": self.limit_usd,
             "required_usd": self.required_usd,
             "resets_at": self.resets_at.isoformat(),
-            "upgrade": {"tier": self.upgrade_tier, "hint": self.upgrade_hint},
+            "upgrade": {
+                "tier": self.upgrade_tier,
+                "hint": self.upgrade_hint,
+                "checkout": self.upgrade_checkout,
+            },
         }
 
 

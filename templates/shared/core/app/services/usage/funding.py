@@ -6,12 +6,13 @@ says why (the cap, or the credits) and what would help (an upgrade, credits).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.catalog import TIERS
+from app.core.catalog import TIER_LOOKUP_KEYS, TIERS
 from app.core.catalog_types import TierInfo
 from app.services.usage import budget, credits
 from app.services.usage.budget import MONTHLY_COST
@@ -24,6 +25,8 @@ from app.services.usage.money import to_micros, usd_text
 PLAN = "plan"  # the tier's monthly allowance, under its cap
 CREDITS = "credits"  # prepaid credits (prepaid_credits mode: also under the cap)
 OVERAGE = "overage"  # hybrid mode past the cap: credits alone
+# Where a plan upgrade is bought (the billing endpoints, docs/billing.md).
+CHECKOUT_PATH = "/v1/billing/checkout"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,14 @@ async def refusal(
     )
     if billing_mode == "hybrid":
         hint = f"Buy credits to continue past the cap. {hint}"
+    # Sold through Stripe Checkout: say where (docs/billing.md).
+    checkout = (
+        CHECKOUT_PATH
+        if upgrade and billing_mode != "none" and upgrade.name in TIER_LOOKUP_KEYS
+        else None
+    )
+    if checkout and upgrade:
+        hint += f" Upgrade with POST {checkout} and " + json.dumps({"tier": upgrade.name}) + "."
     return CapExceeded(
         cap=MONTHLY_COST,
         used_usd=usd_text(state.used_micros),
@@ -99,6 +110,7 @@ async def refusal(
         resets_at=state.resets_at,
         upgrade_tier=upgrade.name if upgrade else None,
         upgrade_hint=hint,
+        upgrade_checkout=checkout,
     )
 
 

@@ -5,7 +5,7 @@ has a ``knowledge`` section, so it cannot sit in the core chain. It starts after
 the core revision it needs (``depends_on``) and ``python -m app db upgrade``
 applies every head, so core migrations added later never conflict with it.
 
-Revision ID: 0006
+Revision ID: knowledge_0001
 Revises:
 Create Date: 2026-11-27
 """
@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
+revision: str = "knowledge_0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = ("knowledge",)
 depends_on: str | Sequence[str] | None = "0002"
