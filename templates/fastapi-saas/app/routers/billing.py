@@ -15,9 +15,11 @@ from app.schemas.errors import ErrorBody
 
 router = APIRouter(prefix="/v1/billing", tags=["billing"])
 
+# 502 when Stripe refuses, 503 when it is down or billing is not configured.
 _ERRORS: dict[int | str, dict[str, object]] = {
     "4XX": {"model": ErrorBody},
-    "5XX": {"model": ErrorBody},
+    "502": {"model": ErrorBody},
+    "503": {"model": ErrorBody},
 }
 
 

@@ -25,6 +25,9 @@ from app.schemas.usage import UsageReport
 __all__ = ["ALL_ERRORS", "CLIENT_ERRORS", "ROUTES", "Param", "Route"]
 
 CACHE = Param("cache", str | None)
+# Billing names its server errors: 502 when Stripe refuses, 503 when it is down or
+# not configured.
+BILLING_ERRORS = ("4XX", "502", "503")
 WORKSPACE_HELP = "Operators: the workspace's id or name."
 REPORT_PARAMS = (
     Param("period", str | None, description="The month, `YYYY-MM` (default: this month, UTC)."),
@@ -211,7 +214,7 @@ CORE_ROUTES: tuple[Route, ...] = (
         "A Stripe Checkout session for a tier or a credit pack (owners only).",
         body=CheckoutBody,
         response=CheckoutSessionOut,
-        errors=ALL_ERRORS,
+        errors=BILLING_ERRORS,
     ),
     Route(
         "post",
@@ -220,7 +223,7 @@ CORE_ROUTES: tuple[Route, ...] = (
         "billing",
         "A Stripe customer-portal session (owners only).",
         response=PortalSessionOut,
-        errors=ALL_ERRORS,
+        errors=BILLING_ERRORS,
     ),
     Route(
         "post",
@@ -230,7 +233,7 @@ CORE_ROUTES: tuple[Route, ...] = (
         "Stripe's events, verified by their ``Stripe-Signature`` and applied once.",
         response=WebhookAck,
         params=(Param("stripe-signature", str | None, "header"),),
-        errors=ALL_ERRORS,
+        errors=BILLING_ERRORS,
     ),
 )
 # The optional features' routes come last.
