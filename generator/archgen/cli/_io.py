@@ -129,6 +129,8 @@ def progress_steps(what: str) -> Iterator[Progress]:
     with err.status(Text(what)) as status:
 
         def update(message: str) -> None:
-            status.update(Text(f"{what}: {message}"))
+            # Naming the spinner redraws at once: a quick step still shows (a bare text
+            # update waits for the next refresh tick and may be overwritten first).
+            status.update(Text(f"{what}: {message}"), spinner="dots")
 
         yield update
