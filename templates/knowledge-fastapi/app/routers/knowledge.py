@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.datastructures import UploadFile
 
 from app.deps import ApiDep, CallerDep
+from app.openapi.features import UPLOAD_BODY
 from app.schemas.errors import ErrorBody
 from app.schemas.knowledge import Document, DocumentList
 from app.services.knowledge.errors import missing_file
@@ -18,22 +19,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     "4XX": {"model": ErrorBody},
     "5XX": {"model": ErrorBody},
 }
-# The form is read in the handler (so both apps refuse a missing file alike); this
-# documents it.
-_UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                }
-            }
-        },
-    }
-}
 
 
 @router.post(
@@ -41,7 +26,9 @@ _UPLOAD_BODY = {
     status_code=201,
     response_model=Document,
     responses=_ERRORS,
-    openapi_extra=_UPLOAD_BODY,
+    # The form is read in the handler (both apps refuse a missing file alike); the
+    # route table describes it.
+    openapi_extra={"requestBody": UPLOAD_BODY},
 )
 async def upload_document(
     collection: str, caller: CallerDep, request: Request, api: ApiDep
