@@ -118,3 +118,42 @@ def test_verify_fails_on_lint_findings(tmp_path: Path) -> None:
 
     assert done.returncode == 1
     assert "ruff check failed" in done.stderr
+
+
+@pytest.mark.parametrize("framework", ["fastapi", "flask"])
+def test_a_product_without_billing_passes_its_billing_tests(framework: str, tmp_path: Path) -> None:
+    # No blueprint sells without Stripe, so `billing.mode: none` gets its own run: the
+    # billing tests of such a product check its endpoints answer 404 billing_not_enabled
+    # and its commands need no Stripe setting.
+    text = (blueprints_dir() / "ai-saas.yaml").read_text(encoding="utf-8")
+    start = text.index("\nbilling:\n")
+    end = text.index("\n\n", start + 1)
+    spec = tmp_path / "free.yaml"
+    spec.write_text(text[:start] + "\nbilling:\n  mode: none\n" + text[end:], encoding="utf-8")
+    out = tmp_path / "free"
+    rendered = archgen(
+        "new", "--spec", str(spec), "--framework", framework, "--out", str(out), "--no-verify"
+    )
+    assert rendered.returncode == 0, rendered.stderr[-4000:]
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-v",
+            "-p",
+            "no:cacheprovider",
+            "tests/contract/test_billing.py",
+            "tests/core/billing",
+        ],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+
+    assert done.returncode == 0, done.stdout[-4000:]
+    # The mode's own tests ran (they are skipped in products that bill through Stripe).
+    assert "test_without_billing_the_endpoints_say_so PASSED" in done.stdout, done.stdout[-4000:]
